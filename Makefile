@@ -1,0 +1,38 @@
+# ReserveEasy webhook gateway. `make run` needs nothing installed; `make test`
+# needs Redis and PostgreSQL and starts throwaway ones when none answers.
+GO       ?= go
+BIN      ?= bin/gateway
+FUZZTIME ?= 10s
+export GOFLAGS ?= -buildvcs=false
+
+.PHONY: build run demo test test-short services lint fuzz clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/gateway
+
+run: build
+	./$(BIN) serve
+
+demo: build
+	./$(BIN) demo
+
+# services makes sure a Redis and a PostgreSQL answer (see scripts/test-services.sh).
+services:
+	./scripts/test-services.sh
+
+test: services lint
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+lint:
+	$(GO) vet ./...
+	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+fuzz:
+	$(GO) test ./verify -run='^$$' -fuzz='^FuzzTwilio$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./verify -run='^$$' -fuzz='^FuzzStripe$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./verify -run='^$$' -fuzz='^FuzzParseTwilioForm$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./verify -run='^$$' -fuzz='^FuzzDecodeStripeEvent$$' -fuzztime=$(FUZZTIME)
+
+clean:
+	rm -rf bin data

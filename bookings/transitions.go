@@ -1,0 +1,143 @@
+package bookings
+
+import "time"
+
+// smsRank orders Twilio message statuses: a callback never moves a booking
+// back to a lower rank. Unknown statuses rank -1 and are ignored.
+var smsRank = map[string]int{
+	"accepted":    0,
+	"scheduled":   0,
+	"queued":      1,
+	"sending":     2,
+	"sent":        3,
+	"failed":      4,
+	"undelivered": 4,
+	"canceled":    4,
+	"delivered":   5,
+	"read":        6,
+}
+
+// SMSRank returns the rank of a Twilio message status and whether it is known.
+func SMSRank(status string) (int, bool) {
+	r, ok := smsRank[status]
+	return r, ok
+}
+
+// SMSFailed reports whether status means the message will not arrive.
+func SMSFailed(status string) bool {
+	return status == "failed" || status == "undelivered"
+}
+
+// SMSUpdate is the result of applying a Twilio status callback.
+type SMSUpdate struct {
+	Changed bool // the booking's sms columns changed
+	// FirstFailure is true when this callback is the first failed or
+	// undelivered status for the message: fall back to email and alert support.
+	FirstFailure bool
+}
+
+// ApplySMSStatus moves b's SMS status forward to status. A status ranked
+// lower than the current one, or equal to it, changes nothing.
+func ApplySMSStatus(b Booking, status string, now time.Time) (Booking, SMSUpdate) {
+	next, ok := SMSRank(status)
+	if !ok {
+		return b, SMSUpdate{}
+	}
+	if cur, known := SMSRank(b.SMSStatus); known && next <= cur {
+		return b, SMSUpdate{}
+	}
+	wasFailed := SMSFailed(b.SMSStatus)
+	b.SMSStatus = status
+	if status == "delivered" || status == "read" {
+		if !b.SMSDelivered {
+			b.SMSDelivered = true
+			b.SMSDeliveredAt = now
+		}
+	}
+	return b, SMSUpdate{Changed: true, FirstFailure: SMSFailed(status) && !wasFailed}
+}
+
+// PaymentOutcome is what a successful payment requires beyond the booking row.
+type PaymentOutcome struct {
+	// Record is true when a payment row belongs in transactions (the booking
+	// was not already paid by this PaymentIntent).
+	Record bool
+	// Confirm is true when the booking became (or stays) confirmed and the
+	// confirmation SMS should go out.
+	Confirm bool
+	// PaidWhileCancelled is true when money arrived for a cancelled booking:
+	// it is not reconfirmed and support is alerted.
+	PaidWhileCancelled bool
+}
+
+// ApplyPaymentSucceeded marks the deposit paid by PaymentIntent pi.
+func ApplyPaymentSucceeded(b Booking, pi string, now time.Time) (Booking, PaymentOutcome) {
+	out := PaymentOutcome{Record: !(b.DepositPaid && b.StripePaymentIntentID == pi)}
+	if !b.DepositPaid {
+		b.DepositPaid = true
+		b.DepositPaidAt = now
+	}
+	if pi != "" {
+		b.StripePaymentIntentID = pi
+	}
+	switch b.Status {
+	case StatusCancelled:
+		out.PaidWhileCancelled = true
+	default:
+		b.Status = StatusConfirmed
+		out.Confirm = true
+	}
+	b.HoldExpiresAt = time.Time{}
+	return b, out
+}
+
+// FailureOutcome is what a failed payment requires beyond the booking row.
+type FailureOutcome struct {
+	// Pending is true when the booking is (now) waiting for its deposit:
+	// email the customer.
+	Pending bool
+	// HoldStarted is true when this failure started a new hold: schedule the
+	// auto-cancel at the booking's HoldExpiresAt.
+	HoldStarted bool
+}
+
+// ApplyPaymentFailed moves an unpaid, not cancelled booking to
+// payment_pending and starts a hold of length hold unless one is running.
+// A late failure for a paid or cancelled booking changes nothing.
+func ApplyPaymentFailed(b Booking, pi string, now time.Time, hold time.Duration) (Booking, FailureOutcome) {
+	if b.DepositPaid || b.Status == StatusCancelled {
+		return b, FailureOutcome{}
+	}
+	if b.StripePaymentIntentID == "" && pi != "" {
+		b.StripePaymentIntentID = pi
+	}
+	b.Status = StatusPaymentPending
+	out := FailureOutcome{Pending: true}
+	if b.HoldExpiresAt.IsZero() {
+		b.HoldExpiresAt = now.Add(hold)
+		out.HoldStarted = true
+	}
+	return b, out
+}
+
+// ApplyAutoCancel cancels b when its hold has run out and the deposit is
+// still missing. It reports whether the booking was cancelled.
+func ApplyAutoCancel(b Booking, now time.Time) (Booking, bool) {
+	if b.Status != StatusPaymentPending || b.DepositPaid || b.HoldExpiresAt.IsZero() || now.Before(b.HoldExpiresAt) {
+		return b, false
+	}
+	b.Status = StatusCancelled
+	b.CancelledAt = now
+	b.CancelReason = CancelReasonPaymentNotReceived
+	b.HoldExpiresAt = time.Time{}
+	return b, true
+}
+
+// ApplyRefund marks the deposit refunded.
+func ApplyRefund(b Booking, now time.Time) Booking {
+	if !b.DepositRefunded {
+		b.DepositRefunded = true
+		b.RefundedAt = now
+	}
+	return b
+}

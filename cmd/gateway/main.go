@@ -1,0 +1,89 @@
+// Command gateway receives Twilio SMS status callbacks and Stripe payment
+// events for ReserveEasy, queues them in Redis with Asynq and applies them to
+// bookings. See README.md for the commands and settings.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// command is one subcommand of the gateway binary.
+type command struct {
+	name, usage, help string
+	run               func(ctx context.Context, e *env, args []string) error
+}
+
+// env is what every command gets: the environment and the output streams.
+type env struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "gateway [serve]", "HTTP receiver and Asynq worker in one process (the default)", runServe},
+		{"api", "gateway api", "HTTP receiver only (run several behind a load balancer)", runAPI},
+		{"worker", "gateway worker", "Asynq worker only", runWorker},
+		{"migrate", "gateway migrate", "apply database migrations and exit", runMigrate},
+	}
+}
+
+// run is the whole program: tests call it with their own args and env.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
+	name := "serve"
+	switch {
+	case len(args) > 0 && (isHelp(args[0]) || args[0] == "help"):
+		usage(stdout)
+		return nil
+	case len(args) > 0 && !strings.HasPrefix(args[0], "-"):
+		name, args = args[0], args[1:]
+	}
+	for _, c := range commands() {
+		if c.name != name {
+			continue
+		}
+		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		fs.Usage = func() {
+			fmt.Fprintf(stdout, "usage: %s\n\n%s.\n\nSettings come from the environment; see README.md.\n", c.usage, c.help)
+		}
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		return c.run(ctx, e, fs.Args())
+	}
+	usage(stderr)
+	return fmt.Errorf("unknown command %q", name)
+}
+
+func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: gateway <command>\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.help)
+	}
+	fmt.Fprintln(w, "\nRun 'gateway <command> --help' for one command. Settings come from the environment; see README.md.")
+}

@@ -1,0 +1,178 @@
+// Package config reads the gateway's settings from the environment,
+// validates every one of them and reports all problems at once.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults for the settings that have one.
+const (
+	DefaultHTTPAddr          = ":8080"
+	DefaultEmailFrom         = "bookings@reserveeasy.local"
+	DefaultStripeTolerance   = 5 * time.Minute
+	DefaultPaymentHold       = 2 * time.Hour
+	DefaultDedupeTTL         = 168 * time.Hour
+	DefaultMaxBodyBytes      = 1 << 20
+	DefaultWorkerConcurrency = 10
+	DefaultShutdownTimeout   = 25 * time.Second
+	// DefaultSQLitePath is where the database lives when DATABASE_URL is unset.
+	DefaultSQLitePath = "data/gateway.db"
+)
+
+// Config is every setting of the gateway. Build it with Load.
+type Config struct {
+	HTTPAddr      string
+	TLSCertFile   string
+	TLSKeyFile    string
+	PublicBaseURL string // without a trailing slash; "" when unset
+
+	// RedisURL is "" for the embedded in-process Redis.
+	RedisURL string
+	// DatabaseURL is postgres://... or sqlite:PATH; Load fills in the SQLite
+	// default when DATABASE_URL is unset.
+	DatabaseURL string
+
+	StripeWebhookSecrets []string
+	StripeTolerance      time.Duration
+	TwilioAuthTokens     []string
+	TwilioAccountSID     string
+	TwilioFromNumber     string
+	TwilioAPIBaseURL     string
+
+	SMTPURL      *url.URL // nil: emails are logged, not sent
+	EmailFrom    string
+	SupportEmail string
+
+	PaymentHold  time.Duration
+	DedupeTTL    time.Duration
+	MaxBodyBytes int64
+
+	OpsUsername string
+	OpsPassword string
+	OpsReadOnly bool
+
+	WorkerConcurrency int
+	ShutdownTimeout   time.Duration
+	LogLevel          slog.Level
+	LogFormat         string // "text" or "json"
+	Migrate           bool
+}
+
+// EmbeddedRedis reports whether the gateway runs its own in-process Redis.
+func (c Config) EmbeddedRedis() bool { return c.RedisURL == "" }
+
+// SendsSMS reports whether Twilio credentials for sending SMS are set.
+func (c Config) SendsSMS() bool {
+	return c.TwilioAccountSID != "" && len(c.TwilioAuthTokens) > 0 && c.TwilioFromNumber != ""
+}
+
+// Load reads every setting through getenv (os.Getenv in production) and
+// returns all problems joined, one per setting.
+func Load(getenv func(string) string) (Config, error) {
+	p := parser{getenv: getenv}
+	c := Config{
+		HTTPAddr:             p.str("HTTP_ADDR", DefaultHTTPAddr),
+		TLSCertFile:          p.str("TLS_CERT_FILE", ""),
+		TLSKeyFile:           p.str("TLS_KEY_FILE", ""),
+		PublicBaseURL:        strings.TrimRight(p.httpURL("PUBLIC_BASE_URL"), "/"),
+		RedisURL:             p.redisURL("REDIS_URL"),
+		DatabaseURL:          p.databaseURL("DATABASE_URL"),
+		StripeWebhookSecrets: p.list("STRIPE_WEBHOOK_SECRET"),
+		StripeTolerance:      p.duration("STRIPE_TOLERANCE", DefaultStripeTolerance),
+		TwilioAuthTokens:     p.list("TWILIO_AUTH_TOKEN"),
+		TwilioAccountSID:     p.str("TWILIO_ACCOUNT_SID", ""),
+		TwilioFromNumber:     p.str("TWILIO_FROM_NUMBER", ""),
+		TwilioAPIBaseURL:     strings.TrimRight(p.httpURL("TWILIO_API_BASE_URL"), "/"),
+		SMTPURL:              p.smtpURL("SMTP_URL"),
+		EmailFrom:            p.email("EMAIL_FROM", DefaultEmailFrom),
+		SupportEmail:         p.email("SUPPORT_EMAIL", ""),
+		PaymentHold:          p.duration("PAYMENT_HOLD", DefaultPaymentHold),
+		DedupeTTL:            p.duration("DEDUPE_TTL", DefaultDedupeTTL),
+		MaxBodyBytes:         int64(p.positiveInt("MAX_BODY_BYTES", DefaultMaxBodyBytes)),
+		OpsUsername:          p.str("OPS_USERNAME", ""),
+		OpsPassword:          p.str("OPS_PASSWORD", ""),
+		OpsReadOnly:          p.boolean("OPS_READONLY", false),
+		WorkerConcurrency:    p.positiveInt("WORKER_CONCURRENCY", DefaultWorkerConcurrency),
+		ShutdownTimeout:      p.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout),
+		LogLevel:             p.logLevel("LOG_LEVEL"),
+		LogFormat:            p.oneOf("LOG_FORMAT", "text", "text", "json"),
+		Migrate:              p.boolean("MIGRATE", true),
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		p.fail("TLS_CERT_FILE", "TLS_CERT_FILE and TLS_KEY_FILE must be set together")
+	}
+	if (c.OpsUsername == "") != (c.OpsPassword == "") {
+		p.fail("OPS_USERNAME", "OPS_USERNAME and OPS_PASSWORD must be set together")
+	}
+	if c.TwilioAccountSID != "" && !strings.HasPrefix(c.TwilioAccountSID, "AC") {
+		p.fail("TWILIO_ACCOUNT_SID", "must start with AC")
+	}
+	return c, errors.Join(p.errs...)
+}
+
+// String describes c with every secret redacted, for the start-up log.
+func (c Config) String() string {
+	var b strings.Builder
+	kv := func(k string, v any) { fmt.Fprintf(&b, "%s=%v ", k, v) }
+	kv("HTTP_ADDR", c.HTTPAddr)
+	kv("TLS", c.TLSCertFile != "")
+	kv("PUBLIC_BASE_URL", c.PublicBaseURL)
+	kv("REDIS_URL", redactURL(c.RedisURL, "(embedded)"))
+	kv("DATABASE_URL", redactURL(c.DatabaseURL, ""))
+	kv("STRIPE_WEBHOOK_SECRET", redactList(c.StripeWebhookSecrets))
+	kv("STRIPE_TOLERANCE", c.StripeTolerance)
+	kv("TWILIO_AUTH_TOKEN", redactList(c.TwilioAuthTokens))
+	kv("TWILIO_ACCOUNT_SID", c.TwilioAccountSID)
+	kv("TWILIO_FROM_NUMBER", c.TwilioFromNumber)
+	kv("TWILIO_API_BASE_URL", c.TwilioAPIBaseURL)
+	smtp := ""
+	if c.SMTPURL != nil {
+		smtp = c.SMTPURL.Redacted()
+	}
+	kv("SMTP_URL", smtp)
+	kv("EMAIL_FROM", c.EmailFrom)
+	kv("SUPPORT_EMAIL", c.SupportEmail)
+	kv("PAYMENT_HOLD", c.PaymentHold)
+	kv("DEDUPE_TTL", c.DedupeTTL)
+	kv("MAX_BODY_BYTES", c.MaxBodyBytes)
+	kv("OPS_USERNAME", c.OpsUsername)
+	kv("OPS_PASSWORD", redactList([]string{c.OpsPassword}))
+	kv("OPS_READONLY", c.OpsReadOnly)
+	kv("WORKER_CONCURRENCY", c.WorkerConcurrency)
+	kv("LOG_LEVEL", c.LogLevel)
+	kv("LOG_FORMAT", c.LogFormat)
+	kv("MIGRATE", c.Migrate)
+	return strings.TrimSpace(b.String())
+}
+
+// redactList says how many secrets are set without showing any.
+func redactList(xs []string) string {
+	n := 0
+	for _, x := range xs {
+		if x != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return "(unset)"
+	}
+	return fmt.Sprintf("(%d set, redacted)", n)
+}
+
+// redactURL hides the password of a URL.
+func redactURL(s, empty string) string {
+	if s == "" {
+		return empty
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
+}

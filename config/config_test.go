@@ -1,0 +1,138 @@
+package config
+
+import (
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		HTTPAddr:          ":8080",
+		DatabaseURL:       "sqlite:data/gateway.db",
+		StripeTolerance:   5 * time.Minute,
+		EmailFrom:         "bookings@reserveeasy.local",
+		PaymentHold:       2 * time.Hour,
+		DedupeTTL:         168 * time.Hour,
+		MaxBodyBytes:      1048576,
+		WorkerConcurrency: 10,
+		ShutdownTimeout:   25 * time.Second,
+		LogLevel:          slog.LevelInfo,
+		LogFormat:         "text",
+		Migrate:           true,
+	}
+	if diff := cmp.Diff(want, c); diff != "" {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+	if !c.EmbeddedRedis() || c.SendsSMS() {
+		t.Errorf("EmbeddedRedis=%v SendsSMS=%v", c.EmbeddedRedis(), c.SendsSMS())
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"PUBLIC_BASE_URL":       "https://api.reserveeasy.com/",
+		"REDIS_URL":             "redis://:pw@10.0.0.1:6379/2",
+		"DATABASE_URL":          "postgres://u:p@db:5432/gw?sslmode=disable",
+		"STRIPE_WEBHOOK_SECRET": "whsec_a, whsec_b,,",
+		"TWILIO_AUTH_TOKEN":     "tok1",
+		"TWILIO_ACCOUNT_SID":    "AC123",
+		"TWILIO_FROM_NUMBER":    "+15550001111",
+		"SMTP_URL":              "smtp://user:secret@mail:1025",
+		"PAYMENT_HOLD":          "90s",
+		"MAX_BODY_BYTES":        "2048",
+		"LOG_LEVEL":             "debug",
+		"LOG_FORMAT":            "JSON",
+		"MIGRATE":               "false",
+		"OPS_USERNAME":          "ops",
+		"OPS_PASSWORD":          "hunter2",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"whsec_a", "whsec_b"}, c.StripeWebhookSecrets); diff != "" {
+		t.Errorf("secrets (-want +got):\n%s", diff)
+	}
+	if c.PublicBaseURL != "https://api.reserveeasy.com" || c.PaymentHold != 90*time.Second ||
+		c.MaxBodyBytes != 2048 || c.LogLevel != slog.LevelDebug || c.LogFormat != "json" ||
+		c.Migrate || !c.SendsSMS() || c.SMTPURL.Host != "mail:1025" || c.EmbeddedRedis() {
+		t.Errorf("unexpected config: %+v", c)
+	}
+	s := c.String()
+	for _, secret := range []string{"whsec_a", "whsec_b", "tok1", "secret", "hunter2", ":pw@"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("String() leaks %q: %s", secret, s)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, key, value, want string
+	}{
+		{"duration", "PAYMENT_HOLD", "2 hours", "PAYMENT_HOLD: \"2 hours\" is not a Go duration"},
+		{"negative duration", "DEDUPE_TTL", "-1h", "DEDUPE_TTL: \"-1h\" must be positive"},
+		{"tolerance", "STRIPE_TOLERANCE", "abc", "STRIPE_TOLERANCE:"},
+		{"int", "MAX_BODY_BYTES", "1MB", "MAX_BODY_BYTES: \"1MB\" is not a positive integer"},
+		{"concurrency", "WORKER_CONCURRENCY", "0", "WORKER_CONCURRENCY:"},
+		{"bool", "MIGRATE", "maybe", "MIGRATE: \"maybe\" is not a boolean"},
+		{"redis scheme", "REDIS_URL", "http://localhost:6379", "REDIS_URL: scheme \"http\""},
+		{"redis no host", "REDIS_URL", "localhost:6379", "REDIS_URL:"},
+		{"database", "DATABASE_URL", "mysql://db/x", "DATABASE_URL: scheme \"mysql\""},
+		{"sqlite path", "DATABASE_URL", "sqlite:", "DATABASE_URL: sqlite: needs a file path"},
+		{"public url", "PUBLIC_BASE_URL", "api.example.com", "PUBLIC_BASE_URL:"},
+		{"smtp", "SMTP_URL", "mail:25", "SMTP_URL:"},
+		{"email", "EMAIL_FROM", "not-an-address", "EMAIL_FROM:"},
+		{"log level", "LOG_LEVEL", "loud", "LOG_LEVEL:"},
+		{"log format", "LOG_FORMAT", "xml", "LOG_FORMAT:"},
+		{"tls pair", "TLS_CERT_FILE", "cert.pem", "TLS_CERT_FILE and TLS_KEY_FILE"},
+		{"ops pair", "OPS_USERNAME", "ops", "OPS_USERNAME and OPS_PASSWORD"},
+		{"account sid", "TWILIO_ACCOUNT_SID", "XX1", "TWILIO_ACCOUNT_SID: must start with AC"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tt.key: tt.value}))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; n != 1 {
+				t.Errorf("got %d lines, want 1: %v", n, err)
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	_, err := Load(env(map[string]string{"PAYMENT_HOLD": "x", "DEDUPE_TTL": "y", "MIGRATE": "z"}))
+	if err == nil {
+		t.Fatal("want error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want 3:\n%v", len(lines), err)
+	}
+}
+
+func TestRedisURLForms(t *testing.T) {
+	for _, u := range []string{
+		"redis://localhost:6379/0",
+		"rediss://user:pw@redis.example.com:6380",
+		"redis-sentinel://:pw@s1:26379,s2:26379?master_name=mymaster",
+		"redis-cluster://n1:7000?addr=n2:7000&addr=n3:7000",
+	} {
+		if _, err := Load(env(map[string]string{"REDIS_URL": u})); err != nil {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+}

@@ -1,0 +1,175 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// parser reads settings and collects one error per bad setting.
+type parser struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (p *parser) fail(name, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (p *parser) str(name, def string) string {
+	if v := strings.TrimSpace(p.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+// list splits a comma-separated setting, dropping blanks.
+func (p *parser) list(name string) []string {
+	var out []string
+	for _, s := range strings.Split(p.getenv(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		p.fail(name, "%q is not a Go duration (examples: 90s, 5m, 2h)", v)
+	case d <= 0:
+		p.fail(name, "%q must be positive", v)
+	default:
+		return d
+	}
+	return def
+}
+
+func (p *parser) positiveInt(name string, def int) int {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		p.fail(name, "%q is not a positive integer", v)
+		return def
+	}
+	return n
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, "%q is not a boolean (true or false)", v)
+		return def
+	}
+	return b
+}
+
+func (p *parser) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(p.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.fail(name, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	return def
+}
+
+func (p *parser) logLevel(name string) slog.Level {
+	var l slog.Level
+	v := p.str(name, "info")
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		p.fail(name, "%q is not a log level (debug, info, warn, error)", v)
+		return slog.LevelInfo
+	}
+	return l
+}
+
+func (p *parser) email(name, def string) string {
+	v := p.str(name, def)
+	if v == "" {
+		return ""
+	}
+	if _, err := mail.ParseAddress(v); err != nil {
+		p.fail(name, "%q is not an email address", v)
+	}
+	return v
+}
+
+// parseURL parses an absolute URL whose scheme is one of schemes.
+func (p *parser) parseURL(name string, schemes ...string) *url.URL {
+	v := p.str(name, "")
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" {
+		p.fail(name, "is not an absolute URL with a host (want %s://host...)", schemes[0])
+		return nil
+	}
+	for _, s := range schemes {
+		if u.Scheme == s {
+			return u
+		}
+	}
+	p.fail(name, "scheme %q is not one of %s", u.Scheme, strings.Join(schemes, ", "))
+	return nil
+}
+
+func (p *parser) httpURL(name string) string {
+	u := p.parseURL(name, "https", "http")
+	if u == nil {
+		return ""
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		p.fail(name, "must not carry a query or fragment")
+	}
+	return u.String()
+}
+
+func (p *parser) smtpURL(name string) *url.URL {
+	return p.parseURL(name, "smtp", "smtps")
+}
+
+func (p *parser) redisURL(name string) string {
+	u := p.parseURL(name, "redis", "rediss", "redis-sentinel", "redis-cluster", "rediss-cluster")
+	if u == nil {
+		return ""
+	}
+	return u.String()
+}
+
+// databaseURL accepts postgres://, postgresql:// and sqlite:PATH.
+func (p *parser) databaseURL(name string) string {
+	v := p.str(name, "")
+	switch {
+	case v == "":
+		return "sqlite:" + DefaultSQLitePath
+	case strings.HasPrefix(v, "sqlite:"):
+		if strings.TrimPrefix(strings.TrimPrefix(v, "sqlite:"), "//") == "" {
+			p.fail(name, "sqlite: needs a file path, e.g. sqlite:data/gateway.db")
+		}
+		return v
+	}
+	if u := p.parseURL(name, "postgres", "postgresql"); u != nil {
+		return u.String()
+	}
+	return ""
+}

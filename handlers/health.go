@@ -1,0 +1,65 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/reserveeasy/gateway/metrics"
+)
+
+// readyz answers 200 when Redis and the database answer, else 503 naming
+// what is down.
+func readyz(d Deps) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		checks := map[string]Pinger{"redis": d.Redis, "database": d.DB}
+		res := map[string]string{}
+		down := []string{}
+		for _, name := range []string{"redis", "database"} {
+			if err := checks[name].Ping(ctx); err != nil {
+				res[name] = "down"
+				down = append(down, name)
+				d.Log.Warn("readiness check failed", "dependency", name, "err", err)
+				continue
+			}
+			res[name] = "ok"
+		}
+		if len(down) > 0 {
+			res["status"] = "unavailable"
+			res["down"] = strings.Join(down, ",")
+			return c.JSON(http.StatusServiceUnavailable, res)
+		}
+		res["status"] = "ready"
+		return c.JSON(http.StatusOK, res)
+	}
+}
+
+// httpMetrics counts requests by route template (never by raw path, which
+// would explode label cardinality).
+func httpMetrics(m *metrics.Metrics) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			code := c.Response().Status
+			var he *echo.HTTPError
+			if err != nil && errors.As(err, &he) {
+				code = he.Code
+			}
+			m.HTTPRequests.WithLabelValues(c.Request().Method, route, strconv.Itoa(code)).Inc()
+			m.HTTPSeconds.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
+			return err
+		}
+	}
+}

@@ -1,0 +1,44 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Paths of the webhook endpoints.
+const (
+	TwilioPath = "/api/v1/webhooks/twilio/sms-status"
+	StripePath = "/api/v1/webhooks/stripe/payment-events"
+	OpsPath    = "/ops"
+)
+
+// New returns the gateway's HTTP handler: the only route table.
+func New(cfg Config, d Deps) *echo.Echo {
+	if cfg.EnqueueTimeout <= 0 {
+		cfg.EnqueueTimeout = defaultEnqueueTimeout
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.Use(middleware.Recover(), httpMetrics(d.Metrics))
+
+	w := &webhooks{cfg: cfg, d: d}
+	// A trailing slash is served, never redirected: senders treat 3xx as
+	// failure, and Twilio signs the URL exactly as it called it.
+	for _, p := range []string{"", "/"} {
+		e.POST(TwilioPath+p, w.twilio)
+		e.POST(StripePath+p, w.stripe)
+	}
+
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", readyz(d))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	if d.Ops != nil {
+		e.Any(OpsPath, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, OpsPath+"/") })
+		e.Any(OpsPath+"/*", echo.WrapHandler(d.Ops))
+	}
+	return e
+}

@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/metrics"
+	"github.com/reserveeasy/gateway/verify"
+)
+
+var stripeOK = map[string]bool{"received": true}
+
+// stripe receives Stripe payment events: capped body, verify, queue, 200.
+func (w *webhooks) stripe(c echo.Context) error {
+	start := time.Now()
+	outcome, err := w.acceptStripe(c)
+	return w.answer(c, "stripe", start, outcome, stripeOK, err)
+}
+
+func (w *webhooks) acceptStripe(c echo.Context) (string, error) {
+	body, err := w.readBody(c)
+	if err != nil {
+		return "", err
+	}
+	if len(w.cfg.StripeSecrets) == 0 {
+		w.d.Log.Error("rejecting Stripe webhook: STRIPE_WEBHOOK_SECRET is not set")
+	}
+	ev, err := verify.Stripe(body, c.Request().Header.Get("Stripe-Signature"),
+		w.cfg.StripeSecrets, w.cfg.StripeTolerance, w.d.Now())
+	if err != nil {
+		return "", err
+	}
+	taskType, ok := jobs.StripeTaskType(ev.Type)
+	if !ok {
+		w.d.Log.Warn("ignoring unhandled Stripe event type", "provider", "stripe", "event_id", ev.ID, "type", ev.Type)
+		return metrics.OutcomeIgnored, nil
+	}
+	var obj jobs.StripeObject
+	if err := json.Unmarshal(ev.Object, &obj); err != nil {
+		return "", &badRequest{msg: "data.object is not a Stripe object"}
+	}
+	obj.FailureMessage = failureMessage(ev.Object)
+	task, id, err := jobs.NewStripeTask(taskType, jobs.StripeEvent{
+		EventID: ev.ID, Type: ev.Type, APIVersion: ev.APIVersion, Created: ev.Created,
+		ReceivedAt: w.d.Now().UTC(), Object: obj, Raw: body,
+	})
+	if err != nil {
+		return "", fmt.Errorf("build task: %w", err)
+	}
+	dup, err := w.enqueue(id, task)
+	if err != nil {
+		return "", err
+	}
+	w.d.Log.Info("stripe event queued", "provider", "stripe", "event_id", ev.ID, "type", ev.Type, "duplicate", dup)
+	return queued(dup), nil
+}
+
+// failureMessage reads last_payment_error.message of a PaymentIntent, if any.
+func failureMessage(obj json.RawMessage) string {
+	var pi struct {
+		LastPaymentError *struct {
+			Message string `json:"message"`
+			Code    string `json:"code"`
+		} `json:"last_payment_error"`
+	}
+	if json.Unmarshal(obj, &pi) != nil || pi.LastPaymentError == nil {
+		return ""
+	}
+	if pi.LastPaymentError.Message != "" {
+		return pi.LastPaymentError.Message
+	}
+	return pi.LastPaymentError.Code
+}

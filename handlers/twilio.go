@@ -1,0 +1,65 @@
+package handlers
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/verify"
+)
+
+var twilioOK = map[string]string{"status": "received"}
+
+// twilio receives SMS status callbacks: capped body, verify, queue, 200.
+func (w *webhooks) twilio(c echo.Context) error {
+	start := time.Now()
+	outcome, err := w.acceptTwilio(c)
+	return w.answer(c, "twilio", start, outcome, twilioOK, err)
+}
+
+func (w *webhooks) acceptTwilio(c echo.Context) (string, error) {
+	body, err := w.readBody(c)
+	if err != nil {
+		return "", err
+	}
+	if len(w.cfg.TwilioTokens) == 0 {
+		w.d.Log.Error("rejecting Twilio webhook: TWILIO_AUTH_TOKEN is not set")
+	}
+	r := c.Request()
+	params, err := verify.Twilio(verify.TwilioRequest{
+		URL:         verify.TwilioURL(w.cfg.PublicBaseURL, c.Scheme(), r.Host, r.RequestURI),
+		Signature:   r.Header.Get("X-Twilio-Signature"),
+		ContentType: r.Header.Get("Content-Type"),
+		Body:        body,
+	}, w.cfg.TwilioTokens)
+	if err != nil {
+		return "", err
+	}
+	sid, status := params.Get("MessageSid"), params.Get("MessageStatus")
+	if sid == "" || status == "" {
+		return "", &badRequest{msg: "MessageSid and MessageStatus are required"}
+	}
+	key := r.Header.Get("I-Twilio-Idempotency-Token")
+	if key == "" {
+		key = sid + ":" + status
+	}
+	all := make(map[string]string, len(params))
+	for k := range params {
+		all[k] = params.Get(k)
+	}
+	task, id, err := jobs.NewSMSStatusTask(jobs.SMSStatus{
+		Key: key, MessageSID: sid, MessageStatus: status, To: params.Get("To"), From: params.Get("From"),
+		ErrorCode: params.Get("ErrorCode"), ReceivedAt: w.d.Now().UTC(), Params: all,
+	})
+	if err != nil {
+		return "", fmt.Errorf("build task: %w", err)
+	}
+	dup, err := w.enqueue(id, task)
+	if err != nil {
+		return "", err
+	}
+	w.d.Log.Info("twilio callback queued", "provider", "twilio", "event_id", key, "message_sid", sid, "status", status, "duplicate", dup)
+	return queued(dup), nil
+}

@@ -1,0 +1,94 @@
+package handlers_test
+
+import (
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/reserveeasy/gateway/handlers"
+)
+
+func sortStrings(xs []string) []string {
+	sort.Strings(xs)
+	return xs
+}
+
+func TestTwilioStatuses(t *testing.T) {
+	f := newFixture(t)
+	p := handlers.TwilioPath
+	noStatus := twilioForm("SM3", "")
+	noStatus.Del("MessageStatus")
+	big := twilioForm("SM4", "sent")
+	big.Set("Body", strings.Repeat("x", 5000))
+	tests := []struct {
+		name     string
+		path     string
+		form     url.Values
+		sign     bool
+		hdr      map[string]string
+		wantCode int
+		wantBody string
+	}{
+		{"accepted", p, twilioForm("SM1", "delivered"), true, nil, 200, `{"status":"received"}`},
+		{"duplicate", p, twilioForm("SM1", "delivered"), true, nil, 200, `{"status":"received"}`},
+		{"next status of same message", p, twilioForm("SM1", "sent"), true, nil, 200, `{"status":"received"}`},
+		{"idempotency token", p, twilioForm("SM2", "sent"), true, map[string]string{"I-Twilio-Idempotency-Token": "tok-1"}, 200, `{"status":"received"}`},
+		{"same token again", p, twilioForm("SM2", "sent"), true, map[string]string{"I-Twilio-Idempotency-Token": "tok-1"}, 200, `{"status":"received"}`},
+		{"trailing slash is not redirected", p + "/", twilioForm("SM5", "queued"), true, nil, 200, `{"status":"received"}`},
+		{"missing signature", p, twilioForm("SM1", "failed"), false, nil, 403, `{"error":"missing or unverifiable signature"}`},
+		{"bad signature", p, twilioForm("SM1", "failed"), false, map[string]string{"X-Twilio-Signature": "bm9wZQ=="}, 403, `{"error":"invalid signature"}`},
+		{"missing MessageStatus", p, noStatus, true, nil, 400, `{"error":"MessageSid and MessageStatus are required"}`},
+		{"too large", p, big, true, nil, 413, `{"error":"body too large"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := f.postTwilio(t, tt.path, tt.form, tt.sign, tt.hdr)
+			if code != tt.wantCode || body != tt.wantBody {
+				t.Fatalf("got %d %s, want %d %s", code, body, tt.wantCode, tt.wantBody)
+			}
+		})
+	}
+	var ids []string
+	for _, ti := range f.tasks(t) {
+		ids = append(ids, ti.ID)
+	}
+	want := []string{"twilio:SM1:delivered", "twilio:SM1:sent", "twilio:SM5:queued", "twilio:tok-1"}
+	if diff := cmp.Diff(want, sortStrings(ids)); diff != "" {
+		t.Errorf("queued tasks (-want +got):\n%s", diff)
+	}
+}
+
+func TestTwilioMalformedForm(t *testing.T) {
+	f := newFixture(t)
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+handlers.TwilioPath, strings.NewReader("MessageSid=%zz"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", "x")
+	if code, body := do(t, req); code != http.StatusBadRequest {
+		t.Fatalf("got %d %s, want 400", code, body)
+	}
+}
+
+func TestTwilioURLFromRequestWithoutPublicBase(t *testing.T) {
+	f := newFixture(t, func(c *handlers.Config, _ *handlers.Deps) { c.PublicBaseURL = "" })
+	form := twilioForm("SM9", "sent")
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+handlers.TwilioPath+"?tenant=a", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", signFor(f.srv.URL+handlers.TwilioPath+"?tenant=a", form))
+	if code, body := do(t, req); code != http.StatusOK {
+		t.Fatalf("got %d %s, want 200", code, body)
+	}
+}
+
+func TestTwilioNoTokenRejectsAndLogs(t *testing.T) {
+	f := newFixture(t, func(c *handlers.Config, _ *handlers.Deps) { c.TwilioTokens = nil })
+	if code, _ := f.postTwilio(t, handlers.TwilioPath, twilioForm("SM1", "sent"), true, nil); code != http.StatusForbidden {
+		t.Fatalf("status = %d, want 403", code)
+	}
+	if !strings.Contains(f.logs.String(), "TWILIO_AUTH_TOKEN is not set") {
+		t.Errorf("log does not name the missing setting:\n%s", f.logs)
+	}
+}

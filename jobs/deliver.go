@@ -1,0 +1,110 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/reserveeasy/gateway/bookings"
+	"github.com/reserveeasy/gateway/notifications"
+)
+
+var jsonUnmarshal = json.Unmarshal
+
+// claimLease is how long a claimed message may stay "sending" before
+// another attempt may take it over (a worker died mid-send). It exceeds
+// the providers' own timeouts.
+const claimLease = time.Minute
+
+// errInFlight means another attempt is sending a message right now: retry
+// later rather than finish with the message unsent.
+var errInFlight = errors.New("notification is being sent by another attempt")
+
+// deliver sends every unsent message whose key starts with prefix (the
+// messages one event decided on). A message is claimed before it is sent and
+// finished after, so a retried task never sends it twice; a pending one is
+// sent by whichever attempt runs next, so a crash after the commit never
+// forgets it. Transient failures are returned (retry).
+func (w *worker) deliver(ctx context.Context, prefix string) error {
+	ns, err := w.Store.NotificationsByKeyPrefix(ctx, prefix)
+	if err != nil {
+		return fmt.Errorf("list notifications %s: %w", prefix, err)
+	}
+	var errs []error
+	for _, n := range ns {
+		if err := w.deliverOne(ctx, n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (w *worker) deliverOne(ctx context.Context, n bookings.Notification) error {
+	if n.Status != bookings.NotificationPending && n.Status != bookings.NotificationSending {
+		return nil
+	}
+	now := w.Now()
+	ok, err := w.Store.ClaimNotification(ctx, n.ID, now, now.Add(-claimLease))
+	if err != nil {
+		return fmt.Errorf("claim notification %d: %w", n.ID, err)
+	}
+	if !ok {
+		if n.Status == bookings.NotificationSending {
+			return fmt.Errorf("notification %d: %w", n.ID, errInFlight)
+		}
+		return nil // finished meanwhile
+	}
+	log := w.Log.With("booking_id", n.BookingID, "notification_id", n.ID, "template", n.Template, "channel", n.Channel)
+	rcpt, err := w.send(ctx, n)
+	switch {
+	case err != nil && errors.Is(err, notifications.ErrPermanent):
+		w.Metrics.Notifications.WithLabelValues(string(n.Channel), "failed").Inc()
+		log.Error("message rejected for good", "err", err)
+		return w.finishNotification(ctx, n, bookings.NotificationFailed, "", time.Time{}, err.Error())
+	case err != nil:
+		w.Metrics.Notifications.WithLabelValues(string(n.Channel), "retried").Inc()
+		if ferr := w.finishNotification(ctx, n, bookings.NotificationPending, "", time.Time{}, err.Error()); ferr != nil {
+			log.Warn("could not release notification", "err", ferr)
+		}
+		return fmt.Errorf("send %s %s: %w", n.Channel, n.Template, err)
+	}
+	status := bookings.NotificationSent
+	if rcpt.Logged {
+		status = bookings.NotificationLogged
+	}
+	w.Metrics.Notifications.WithLabelValues(string(n.Channel), string(status)).Inc()
+	log.Info("message "+string(status), "provider_id", rcpt.ProviderID)
+	if n.Template == notifications.TemplateConfirmationSMS && rcpt.ProviderID != "" {
+		if err := w.Store.SetSMSMessageSID(ctx, n.BookingID, rcpt.ProviderID); err != nil {
+			log.Error("could not store sms sid", "sid", rcpt.ProviderID, "err", err)
+		}
+	}
+	return w.finishNotification(ctx, n, status, rcpt.ProviderID, w.Now(), "")
+}
+
+func (w *worker) finishNotification(ctx context.Context, n bookings.Notification, s bookings.NotificationStatus, providerID string, at time.Time, lastErr string) error {
+	if err := w.Store.FinishNotification(ctx, n.ID, s, providerID, at, lastErr); err != nil {
+		return fmt.Errorf("finish notification %d: %w", n.ID, err)
+	}
+	return nil
+}
+
+// send hands one message to its provider. Support alerts are also logged
+// at error level, and only logged when no SUPPORT_EMAIL is set.
+func (w *worker) send(ctx context.Context, n bookings.Notification) (notifications.Receipt, error) {
+	if n.Template == notifications.TemplateSupportAlert {
+		w.Log.Error("support alert", "booking_id", n.BookingID, "subject", n.Subject, "detail", n.Body)
+		if n.Recipient == "" {
+			return notifications.Receipt{Logged: true}, nil
+		}
+	}
+	switch n.Channel {
+	case bookings.ChannelSMS:
+		return w.Texter.SendSMS(ctx, notifications.SMS{To: n.Recipient, Body: n.Body, StatusCallback: w.StatusCallbackURL})
+	case bookings.ChannelEmail:
+		return w.Mailer.SendEmail(ctx, notifications.Email{To: n.Recipient, Subject: n.Subject, Text: n.Body, HTML: n.HTML})
+	}
+	return notifications.Receipt{}, fmt.Errorf("unknown channel %q: %w", n.Channel, notifications.ErrPermanent)
+}

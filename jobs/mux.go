@@ -1,0 +1,127 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/reserveeasy/gateway/bookings"
+	"github.com/reserveeasy/gateway/metrics"
+	"github.com/reserveeasy/gateway/notifications"
+)
+
+// Scheduler puts a follow-up task on the queue (the auto-cancel after a
+// hold). A task whose id is already queued is not an error.
+type Scheduler interface {
+	Schedule(ctx context.Context, task *asynq.Task) error
+}
+
+// SchedulerFunc adapts a function to Scheduler.
+type SchedulerFunc func(ctx context.Context, task *asynq.Task) error
+
+// Schedule calls f.
+func (f SchedulerFunc) Schedule(ctx context.Context, task *asynq.Task) error { return f(ctx, task) }
+
+// SeenMarker remembers that an event was applied, so later copies are
+// dropped at the door.
+type SeenMarker interface {
+	MarkSeen(ctx context.Context, id string) error
+}
+
+// Deps are what the workers need.
+type Deps struct {
+	Store     bookings.Store
+	Mailer    notifications.Mailer
+	Texter    notifications.Texter
+	Scheduler Scheduler
+	Seen      SeenMarker // may be nil
+	Metrics   *metrics.Metrics
+	Log       *slog.Logger
+	Now       func() time.Time
+
+	PaymentHold time.Duration
+	// StatusCallbackURL is the sms-status URL given to Twilio with each SMS;
+	// "" sends none.
+	StatusCallbackURL string
+	// SupportEmail receives support alerts; "" only logs them.
+	SupportEmail string
+}
+
+// worker carries the Deps into the handlers.
+type worker struct{ Deps }
+
+// NewMux registers a handler for every task type the gateway queues.
+func NewMux(d Deps) *asynq.ServeMux {
+	w := &worker{d}
+	mux := asynq.NewServeMux()
+	mux.Use(w.observe)
+	mux.HandleFunc(TypePaymentSucceeded, w.paymentSucceeded)
+	mux.HandleFunc(TypePaymentFailed, w.paymentFailed)
+	mux.HandleFunc(TypeChargeRefunded, w.chargeRefunded)
+	mux.HandleFunc(TypeSMSStatus, w.smsStatus)
+	mux.HandleFunc(TypeAutoCancel, w.autoCancel)
+	return mux
+}
+
+// observe logs and counts every task run.
+func (w *worker) observe(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		start := time.Now()
+		id, _ := asynq.GetTaskID(ctx)
+		retry, _ := asynq.GetRetryCount(ctx)
+		maxRetry, _ := asynq.GetMaxRetry(ctx)
+		err := next.ProcessTask(ctx, t)
+		w.Metrics.TaskSeconds.WithLabelValues(t.Type()).Observe(time.Since(start).Seconds())
+		log := w.Log.With("task_id", id, "task_type", t.Type(), "attempt", retry+1)
+		switch {
+		case err == nil:
+			w.Metrics.Tasks.WithLabelValues(t.Type(), "processed").Inc()
+			log.Debug("task done", "took", time.Since(start))
+		case errors.Is(err, asynq.SkipRetry) || retry >= maxRetry:
+			w.Metrics.Tasks.WithLabelValues(t.Type(), "failed").Inc()
+			w.Metrics.Tasks.WithLabelValues(t.Type(), "archived").Inc()
+			log.Warn("task archived", "err", err)
+		default:
+			w.Metrics.Tasks.WithLabelValues(t.Type(), "failed").Inc()
+			w.Metrics.Tasks.WithLabelValues(t.Type(), "retried").Inc()
+			log.Warn("task failed, will retry", "err", err)
+		}
+		return err
+	})
+}
+
+// decode unmarshals a task payload; an undecodable payload is never retried.
+func decode(t *asynq.Task, v any) error {
+	if err := jsonUnmarshal(t.Payload(), v); err != nil {
+		return fmt.Errorf("decode %s payload: %w: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	return nil
+}
+
+// finish turns the outcome of Store.Apply into the task's result: an event
+// applied before is fine; no booking ends the task without retry.
+func (w *worker) finish(err error, log *slog.Logger) error {
+	switch {
+	case err == nil, errors.Is(err, bookings.ErrAlreadyApplied):
+		return nil
+	case errors.Is(err, bookings.ErrNotFound):
+		log.Warn("no booking found for event; not retrying")
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	return err
+}
+
+// markSeen remembers an applied event; failing to is harmless (the
+// database refuses a second application anyway).
+func (w *worker) markSeen(ctx context.Context, id string) {
+	if w.Seen == nil {
+		return
+	}
+	if err := w.Seen.MarkSeen(ctx, id); err != nil {
+		w.Log.Warn("could not mark event seen", "task_id", id, "err", err)
+	}
+}

@@ -1,0 +1,181 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/reserveeasy/gateway/bookings"
+	"github.com/reserveeasy/gateway/jobs"
+)
+
+func TestPaymentSucceeded(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b := f.booking(bookings.StatusPaymentPending)
+		ev := stripeEvent("evt_paid", "payment_intent.succeeded", intent(b.ID, "pi_1"))
+		f.mustRun(jobs.TypePaymentSucceeded, ev)
+		f.mustRun(jobs.TypePaymentSucceeded, ev) // a retried task changes nothing
+
+		got := f.get(b.ID)
+		if !got.DepositPaid || got.DepositPaidAt.IsZero() || got.Status != bookings.StatusConfirmed ||
+			got.StripePaymentIntentID != "pi_1" || got.SMSMessageSID == "" {
+			t.Errorf("booking = %+v", got)
+		}
+		ts := f.transactions(b.ID)
+		if len(ts) != 1 || ts[0].Kind != bookings.KindPayment || ts[0].Amount != 6000 || ts[0].StripeEventID != "evt_paid" {
+			t.Errorf("transactions = %+v", ts)
+		}
+		if len(f.out.sms) != 1 || f.out.sms[0].To != b.CustomerPhone || f.out.sms[0].StatusCallback != callback {
+			t.Fatalf("sms = %+v", f.out.sms)
+		}
+		if got.SMSMessageSID != "SM00000000000000000000000000000001" {
+			t.Errorf("sms_message_sid = %q", got.SMSMessageSID)
+		}
+		evs, err := s.Events(context.Background(), bookings.EventFilter{EventID: "evt_paid"})
+		if err != nil || len(evs) != 1 || evs[0].BookingID != b.ID || evs[0].ProcessedAt.IsZero() {
+			t.Errorf("webhook_events = %+v, %v", evs, err)
+		}
+	})
+}
+
+func TestPaymentSucceededConcurrentCopies(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b := f.booking(bookings.StatusPaymentPending)
+		ev := stripeEvent("evt_twice", "payment_intent.succeeded", intent(b.ID, "pi_2"))
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := f.run(jobs.TypePaymentSucceeded, ev); err != nil && !strings.Contains(err.Error(), "being sent") {
+					t.Errorf("run: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		f.mustRun(jobs.TypePaymentSucceeded, ev)
+		if n := len(f.transactions(b.ID)); n != 1 {
+			t.Errorf("transactions = %d, want 1", n)
+		}
+		if n := len(f.out.sms); n != 1 {
+			t.Errorf("sms sent = %d, want 1", n)
+		}
+	})
+}
+
+func TestPaymentForCancelledBookingAlertsSupport(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b := f.booking(bookings.StatusCancelled)
+		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_late", "payment_intent.succeeded", intent(b.ID, "pi_3")))
+		got := f.get(b.ID)
+		if got.Status != bookings.StatusCancelled || !got.DepositPaid {
+			t.Errorf("booking = %+v", got)
+		}
+		if len(f.out.sms) != 0 {
+			t.Errorf("sent a confirmation for a cancelled booking: %+v", f.out.sms)
+		}
+		alerts := f.out.emailsTo(support)
+		if len(alerts) != 1 || !strings.Contains(alerts[0].Subject, "cancelled booking") {
+			t.Errorf("support alerts = %+v", alerts)
+		}
+		if !strings.Contains(f.logs.String(), "level=ERROR msg=\"support alert\"") {
+			t.Errorf("support alert not logged at error level:\n%s", f.logs)
+		}
+	})
+}
+
+func TestRefund(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b := f.booking(bookings.StatusConfirmed)
+		// The refund arrives before the payment it refunds: still recorded.
+		refund := stripeEvent("evt_refund", "charge.refunded", charge(b.ID, "pi_4", 6000))
+		f.mustRun(jobs.TypeChargeRefunded, refund)
+		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_pay4", "payment_intent.succeeded", intent(b.ID, "pi_4")))
+		f.mustRun(jobs.TypeChargeRefunded, refund)
+
+		got := f.get(b.ID)
+		if !got.DepositRefunded || got.RefundedAt.IsZero() || !got.DepositPaid {
+			t.Errorf("booking = %+v", got)
+		}
+		var refunds []bookings.Transaction
+		for _, tx := range f.transactions(b.ID) {
+			if tx.Kind == bookings.KindRefund {
+				refunds = append(refunds, tx)
+			}
+		}
+		if len(refunds) != 1 || refunds[0].Amount != 6000 || refunds[0].StripeObjectID != "ch_pi_4" {
+			t.Errorf("refund rows = %+v", refunds)
+		}
+		mails := f.out.emailsTo(b.CustomerEmail)
+		if len(mails) != 1 || !strings.Contains(mails[0].Text, "Your $60.00 deposit has been refunded") {
+			t.Errorf("refund emails = %+v", mails)
+		}
+	})
+}
+
+func TestPartialRefundsRecordEachAmount(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b := f.booking(bookings.StatusConfirmed)
+		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_r1", "charge.refunded", charge(b.ID, "pi_5", 2000)))
+		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_r2", "charge.refunded", charge(b.ID, "pi_5", 6000)))
+		var amounts []int64
+		for _, tx := range f.transactions(b.ID) {
+			amounts = append(amounts, tx.Amount)
+		}
+		if len(amounts) != 2 || amounts[0] != 2000 || amounts[1] != 4000 {
+			t.Errorf("refund amounts = %v, want [2000 4000]", amounts)
+		}
+		mails := f.out.emailsTo(b.CustomerEmail)
+		if len(mails) != 2 || !strings.Contains(mails[1].Text, "$40.00") {
+			t.Errorf("emails = %+v", mails)
+		}
+	})
+}
+
+func TestBookingFoundByPaymentIntent(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b := f.booking(bookings.StatusConfirmed)
+		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_p6", "payment_intent.succeeded", intent(b.ID, "pi_6")))
+		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_r6", "charge.refunded", charge(0, "pi_6", 6000)))
+		if !f.get(b.ID).DepositRefunded {
+			t.Error("refund without metadata did not find the booking by payment intent")
+		}
+	})
+}
+
+func TestNoBookingEndsWithoutRetry(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		err := f.run(jobs.TypePaymentSucceeded, stripeEvent("evt_none", "payment_intent.succeeded", intent(999999, "pi_x")))
+		if !errors.Is(err, asynq.SkipRetry) {
+			t.Fatalf("err = %v, want SkipRetry", err)
+		}
+		if !strings.Contains(f.logs.String(), "no booking found") {
+			t.Errorf("no warning logged:\n%s", f.logs)
+		}
+		evs, _ := s.Events(context.Background(), bookings.EventFilter{EventID: "evt_none"})
+		if len(evs) != 0 {
+			t.Errorf("webhook_events recorded an event that changed nothing: %+v", evs)
+		}
+	})
+}
+
+func TestUndecodablePayloadIsNotRetried(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, typ := range []string{jobs.TypePaymentSucceeded, jobs.TypePaymentFailed, jobs.TypeChargeRefunded, jobs.TypeSMSStatus, jobs.TypeAutoCancel} {
+		err := f.mux.ProcessTask(context.Background(), asynq.NewTask(typ, []byte("{not json")))
+		if !errors.Is(err, asynq.SkipRetry) {
+			t.Errorf("%s: err = %v, want SkipRetry", typ, err)
+		}
+	}
+}

@@ -1,0 +1,137 @@
+// Package jobs defines the gateway's Asynq tasks (names, payloads,
+// constructors) and the worker handlers that apply them to bookings.
+package jobs
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Task type names.
+const (
+	TypePaymentSucceeded = "stripe:payment_succeeded"
+	TypePaymentFailed    = "stripe:payment_failed"
+	TypeChargeRefunded   = "stripe:charge_refunded"
+	TypeSMSStatus        = "twilio:sms_status"
+	TypeAutoCancel       = "booking:auto_cancel"
+)
+
+// Queues the gateway uses, with their Asynq priorities.
+const (
+	QueueWebhooks = "webhooks" // one task per accepted webhook
+	QueueHolds    = "holds"    // scheduled auto-cancels
+)
+
+// Queues maps each queue to its priority weight for asynq.Config.Queues.
+func Queues() map[string]int { return map[string]int{QueueWebhooks: 6, QueueHolds: 3} }
+
+// MaxRetry is how often a task is retried before it is archived. With
+// Asynq's exponential backoff, 12 retries span about a day and a half.
+const MaxRetry = 12
+
+// StripeEventTypes maps the Stripe event types the gateway handles to task
+// types. Other Stripe events are acknowledged and ignored.
+var stripeEventTypes = map[string]string{
+	"payment_intent.succeeded":      TypePaymentSucceeded,
+	"payment_intent.payment_failed": TypePaymentFailed,
+	"charge.refunded":               TypeChargeRefunded,
+}
+
+// StripeTaskType returns the task type for a Stripe event type, or false
+// when the gateway does not handle it.
+func StripeTaskType(eventType string) (string, bool) {
+	t, ok := stripeEventTypes[eventType]
+	return t, ok
+}
+
+// StripeObject is the part of a PaymentIntent or Charge the worker needs.
+type StripeObject struct {
+	ID             string            `json:"id"`
+	Object         string            `json:"object"`
+	Amount         int64             `json:"amount"`
+	AmountReceived int64             `json:"amount_received,omitempty"`
+	AmountRefunded int64             `json:"amount_refunded,omitempty"`
+	Currency       string            `json:"currency"`
+	PaymentIntent  string            `json:"payment_intent,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
+	// FailureMessage is the PaymentIntent's last_payment_error.message.
+	FailureMessage string `json:"failure_message,omitempty"`
+}
+
+// BookingID returns metadata.booking_id as a number, or 0.
+func (o StripeObject) BookingID() int64 {
+	id, err := strconv.ParseInt(o.Metadata["booking_id"], 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
+}
+
+// StripeEvent is the payload of the stripe:* tasks.
+type StripeEvent struct {
+	EventID    string          `json:"event_id"`
+	Type       string          `json:"type"`
+	APIVersion string          `json:"api_version,omitempty"`
+	Created    int64           `json:"created"`
+	ReceivedAt time.Time       `json:"received_at"`
+	Object     StripeObject    `json:"object"`
+	Raw        json.RawMessage `json:"raw"` // the whole event, for audit
+}
+
+// SMSStatus is the payload of twilio:sms_status tasks.
+type SMSStatus struct {
+	// Key is what the callback is deduplicated on: the
+	// I-Twilio-Idempotency-Token header, else MessageSid:MessageStatus.
+	Key           string            `json:"key"`
+	MessageSID    string            `json:"message_sid"`
+	MessageStatus string            `json:"message_status"`
+	To            string            `json:"to,omitempty"`
+	From          string            `json:"from,omitempty"`
+	ErrorCode     string            `json:"error_code,omitempty"`
+	ReceivedAt    time.Time         `json:"received_at"`
+	Params        map[string]string `json:"params"` // the whole form, for audit
+}
+
+// AutoCancel is the payload of booking:auto_cancel tasks.
+type AutoCancel struct {
+	BookingID     int64     `json:"booking_id"`
+	HoldExpiresAt time.Time `json:"hold_expires_at"`
+}
+
+// NewStripeTask builds the task for a handled Stripe event and its task id
+// (which doubles as the deduplication key).
+func NewStripeTask(taskType string, ev StripeEvent) (*asynq.Task, string, error) {
+	b, err := json.Marshal(ev)
+	if err != nil {
+		return nil, "", fmt.Errorf("encode stripe event %s: %w", ev.EventID, err)
+	}
+	id := "stripe:" + ev.EventID
+	return asynq.NewTask(taskType, b, asynq.TaskID(id), asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry)), id, nil
+}
+
+// NewSMSStatusTask builds the task for a Twilio status callback and its
+// task id.
+func NewSMSStatusTask(s SMSStatus) (*asynq.Task, string, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, "", fmt.Errorf("encode sms status %s: %w", s.Key, err)
+	}
+	id := "twilio:" + s.Key
+	return asynq.NewTask(TypeSMSStatus, b, asynq.TaskID(id), asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry)), id, nil
+}
+
+// NewAutoCancelTask builds the auto-cancel for one hold: one task per hold,
+// due when the hold expires.
+func NewAutoCancelTask(a AutoCancel) (*asynq.Task, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("encode auto-cancel for booking %d: %w", a.BookingID, err)
+	}
+	id := fmt.Sprintf("hold:%d:%d", a.BookingID, a.HoldExpiresAt.Unix())
+	return asynq.NewTask(TypeAutoCancel, b, asynq.TaskID(id), asynq.Queue(QueueHolds),
+		asynq.MaxRetry(MaxRetry), asynq.ProcessAt(a.HoldExpiresAt)), nil
+}

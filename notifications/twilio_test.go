@@ -1,0 +1,228 @@
+package notifications
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	twclient "github.com/twilio/twilio-go/client"
+)
+
+const (
+	testSID   = "AC0123456789abcdef0123456789abcdef"
+	testToken = "0123456789abcdef0123456789abcdef"
+	testSMSID = "SM3d9b8e3c2f1a4b5c6d7e8f9a0b1c2d3e"
+)
+
+// twilioRequest is what a fake Twilio API saw of one request.
+type twilioRequest struct {
+	Method, Path, User, Pass string
+	Form                     url.Values
+}
+
+// fakeTwilio is an httptest server answering every request with status and
+// body, and recording what it was sent.
+type fakeTwilio struct {
+	*httptest.Server
+	mu   sync.Mutex
+	reqs []twilioRequest
+}
+
+func startTwilio(t *testing.T, status int, body string) *fakeTwilio {
+	t.Helper()
+	f := &fakeTwilio{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ := r.BasicAuth()
+		if err := r.ParseForm(); err != nil {
+			t.Errorf("parse form: %v", err)
+		}
+		f.mu.Lock()
+		f.reqs = append(f.reqs, twilioRequest{r.Method, r.URL.Path, user, pass, r.PostForm})
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(status)
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *fakeTwilio) requests() []twilioRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]twilioRequest(nil), f.reqs...)
+}
+
+// twilioMessageJSON is a message resource as Twilio returns it on creation.
+var twilioMessageJSON = `{"account_sid": "` + testSID + `", "api_version": "2010-04-01",
+ "body": "ReserveEasy: your booking #12 is confirmed.", "date_created": "Thu, 24 Aug 2023 05:01:45 +0000",
+ "date_sent": null, "date_updated": "Thu, 24 Aug 2023 05:01:45 +0000", "direction": "outbound-api",
+ "error_code": null, "error_message": null, "from": "+15557122661", "messaging_service_sid": null,
+ "num_media": "0", "num_segments": "1", "price": null, "price_unit": "USD",
+ "sid": "` + testSMSID + `", "status": "queued",
+ "subresource_uris": {"media": "/2010-04-01/Accounts/` + testSID + `/Messages/` + testSMSID + `/Media.json"},
+ "to": "+15559876543", "uri": "/2010-04-01/Accounts/` + testSID + `/Messages/` + testSMSID + `.json"}`
+
+func TestTwilioTexterSends(t *testing.T) {
+	tests := []struct {
+		name     string
+		prefix   string // path of the base URL
+		callback string
+	}{
+		{name: "with status callback", callback: "https://api.reserveeasy.com/api/v1/webhooks/twilio/sms-status"},
+		{name: "without status callback"},
+		{name: "base URL with a path", prefix: "/twilio/", callback: "https://example.com/cb"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startTwilio(t, http.StatusCreated, twilioMessageJSON)
+			tx, err := NewTwilioTexter(testSID, testToken, "+15557122661", srv.URL+tt.prefix)
+			if err != nil {
+				t.Fatalf("NewTwilioTexter: %v", err)
+			}
+			sms := SMS{To: "+15559876543", Body: "ReserveEasy: your booking #12 is confirmed.",
+				StatusCallback: tt.callback}
+
+			got, err := tx.SendSMS(context.Background(), sms)
+			if err != nil {
+				t.Fatalf("SendSMS: %v", err)
+			}
+
+			if diff := cmp.Diff(Receipt{ProviderID: testSMSID}, got); diff != "" {
+				t.Errorf("receipt (-want +got):\n%s", diff)
+			}
+			form := url.Values{"From": {"+15557122661"}, "To": {sms.To}, "Body": {sms.Body}}
+			if tt.callback != "" {
+				form.Set("StatusCallback", tt.callback)
+			}
+			want := []twilioRequest{{Method: http.MethodPost,
+				Path: strings.TrimSuffix(tt.prefix, "/") + "/2010-04-01/Accounts/" + testSID + "/Messages.json",
+				User: testSID, Pass: testToken, Form: form}}
+			if diff := cmp.Diff(want, srv.requests()); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestTwilioTexterFailures(t *testing.T) {
+	tests := []struct {
+		name          string
+		status        int
+		body          string
+		wantPermanent bool
+		wantCode      int // Twilio error code reachable with errors.As, 0: none
+	}{
+		{name: "invalid To number", status: 400, wantPermanent: true, wantCode: 21211,
+			body: `{"code": 21211, "message": "The 'To' number +15005550001 is not a valid phone number.",
+ "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}`},
+		{name: "unsubscribed recipient", status: 400, wantPermanent: true, wantCode: 21610,
+			body: `{"code": 21610, "message": "Attempt to send to unsubscribed recipient",
+ "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400}`},
+		{name: "bad credentials", status: 401, wantCode: 20003,
+			body: `{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}`},
+		{name: "too many requests", status: 429, wantCode: 20429,
+			body: `{"code": 20429, "message": "Too Many Requests", "more_info": "https://www.twilio.com/docs/errors/20429", "status": 429}`},
+		{name: "internal error", status: 500, wantCode: 20500,
+			body: `{"code": 20500, "message": "Internal Server Error", "more_info": "https://www.twilio.com/docs/errors/20500", "status": 500}`},
+		{name: "unavailable, not JSON", status: 503, body: "<html><body>Service Unavailable</body></html>"},
+		{name: "success without sid", status: 201, body: `{"status": "queued"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startTwilio(t, tt.status, tt.body)
+			tx, err := NewTwilioTexter(testSID, testToken, "+15557122661", srv.URL)
+			if err != nil {
+				t.Fatalf("NewTwilioTexter: %v", err)
+			}
+			err = assertSMSFails(t, context.Background(), tx, tt.wantPermanent)
+			var apiErr *twclient.TwilioRestError
+			gotCode := 0
+			if errors.As(err, &apiErr) {
+				gotCode = apiErr.Code
+			}
+			if gotCode != tt.wantCode {
+				t.Errorf("Twilio error code = %d, want %d", gotCode, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestTwilioTexterUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close()
+	tx, err := NewTwilioTexter(testSID, testToken, "+15557122661", srv.URL)
+	if err != nil {
+		t.Fatalf("NewTwilioTexter: %v", err)
+	}
+	assertSMSFails(t, context.Background(), tx, false)
+}
+
+func TestTwilioTexterHonoursContext(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) }) // runs first: never leave the handler hanging
+	tx, err := NewTwilioTexter(testSID, testToken, "+15557122661", srv.URL)
+	if err != nil {
+		t.Fatalf("NewTwilioTexter: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-entered
+		cancel()
+	}()
+	err = assertSMSFails(t, ctx, tx, false)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestNewTwilioTexterRejects(t *testing.T) {
+	tests := []struct{ name, sid, token, from, base string }{
+		{"empty sid", "", testToken, "+15557122661", ""},
+		{"token with symbols", testSID, "tok-en", "+15557122661", ""},
+		{"empty from", testSID, testToken, "", ""},
+		{"relative base URL", testSID, testToken, "+15557122661", "/twilio"},
+		{"ftp base URL", testSID, testToken, "+15557122661", "ftp://example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := NewTwilioTexter(tt.sid, tt.token, tt.from, tt.base); err == nil {
+				t.Error("NewTwilioTexter succeeded, want an error")
+			}
+		})
+	}
+}
+
+// assertSMSFails sends an SMS through tx, checks that it fails, permanently
+// or not, without showing the number, and returns the error.
+func assertSMSFails(t *testing.T, ctx context.Context, tx *TwilioTexter, wantPermanent bool) error {
+	t.Helper()
+	const to = "+15005550001"
+	_, err := tx.SendSMS(ctx, SMS{To: to, Body: "Hello"})
+	if err == nil {
+		t.Fatal("SendSMS succeeded, want an error")
+	}
+	t.Logf("err: %v", err)
+	if got := errors.Is(err, ErrPermanent); got != wantPermanent {
+		t.Errorf("errors.Is(err, ErrPermanent) = %v, want %v; err: %v", got, wantPermanent, err)
+	}
+	if strings.Contains(err.Error(), to) {
+		t.Errorf("error shows the number %q: %v", to, err)
+	}
+	return err
+}
