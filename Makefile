@@ -5,7 +5,12 @@ BIN      ?= bin/gateway
 FUZZTIME ?= 10s
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run demo test test-short services lint fuzz clean
+.PHONY: build run demo test services lint fuzz clean
+
+# `make run` and `make demo` share these local-only secrets unless you set
+# your own (for `stripe listen`, put its whsec_... in STRIPE_WEBHOOK_SECRET).
+run demo: export STRIPE_WEBHOOK_SECRET ?= whsec_local_demo_only_not_a_real_secret
+run demo: export TWILIO_AUTH_TOKEN ?= local_demo_twilio_token
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/gateway

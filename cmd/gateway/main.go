@@ -32,6 +32,7 @@ func main() {
 type command struct {
 	name, usage, help string
 	run               func(ctx context.Context, e *env, args []string) error
+	ownFlags          bool // run parses its own flags (and --help)
 }
 
 // env is what every command gets: the environment and the output streams.
@@ -42,10 +43,14 @@ type env struct {
 
 func commands() []command {
 	return []command{
-		{"serve", "gateway [serve]", "HTTP receiver and Asynq worker in one process (the default)", runServe},
-		{"api", "gateway api", "HTTP receiver only (run several behind a load balancer)", runAPI},
-		{"worker", "gateway worker", "Asynq worker only", runWorker},
-		{"migrate", "gateway migrate", "apply database migrations and exit", runMigrate},
+		{"serve", "gateway [serve]", "HTTP receiver and Asynq worker in one process (the default)", runServe, false},
+		{"api", "gateway api", "HTTP receiver only (run several behind a load balancer)", runAPI, false},
+		{"worker", "gateway worker", "Asynq worker only", runWorker, false},
+		{"migrate", "gateway migrate", "apply database migrations and exit", runMigrate, false},
+		{"events", "gateway events [flags]", "list recent webhook events and what they did", runEvents, true},
+		{"inspect", "gateway inspect EVENT_ID", "show what happened to one event: task, attempts, booking, messages", runInspect, true},
+		{"demo", "gateway demo [--url URL]", "post signed sample webhooks to a running gateway and show what they did", runDemo, true},
+		{"replay", "gateway replay (--event ID | --type T | --all)", "run archived tasks again", runReplay, true},
 	}
 }
 
@@ -63,6 +68,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	for _, c := range commands() {
 		if c.name != name {
 			continue
+		}
+		if c.ownFlags {
+			return c.run(ctx, e, args)
 		}
 		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 		fs.SetOutput(stderr)

@@ -55,6 +55,9 @@ func serve(ctx context.Context, e *env, api, work bool) error {
 		}
 	}
 	a.banner(e, ln, api, work)
+	if a.redis.Embedded != nil {
+		defer a.publishEmbeddedRedis()()
+	}
 	errc := make(chan error, 1)
 	if srv != nil {
 		go func() { errc <- serveHTTP(srv, ln, a.cfg.TLSCertFile, a.cfg.TLSKeyFile) }()
@@ -108,6 +111,8 @@ func (a *app) httpServer(m *metrics.Metrics) (*http.Server, net.Listener, error)
 		Now:     time.Now,
 		Ops:     a.opsHandler(),
 	})
+	insp := asynq.NewInspector(a.redis.ConnOpt)
+	m.Registry.MustRegister(metrics.NewQueueCollector(insp))
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)

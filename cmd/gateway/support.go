@@ -66,13 +66,13 @@ func (a *app) banner(e *env, ln net.Listener, api, work bool) {
 	}
 	fmt.Fprintf(w, "Database: %s\n", dbKind(a.cfg.DatabaseURL))
 	if ln != nil {
-		printURLs(w, a, base, local)
+		printURLs(w, a, ln.Addr().String(), base, local)
 	}
 	fmt.Fprintln(w, strings.Repeat("=", 72))
 }
 
-func printURLs(w io.Writer, a *app, base, local string) {
-	fmt.Fprintf(w, "Listening on %s\n", a.cfg.HTTPAddr)
+func printURLs(w io.Writer, a *app, addr, base, local string) {
+	fmt.Fprintf(w, "Listening on %s\n", addr)
 	fmt.Fprintf(w, "Twilio SMS status webhook: %s%s\n", base, handlers.TwilioPath)
 	fmt.Fprintf(w, "Stripe payment webhook:    %s%s\n", base, handlers.StripePath)
 	switch {
