@@ -32,6 +32,7 @@ const (
 
 // fixture is a gateway receiver on a real Redis database of its own.
 type fixture struct {
+	handler http.Handler
 	srv     *httptest.Server
 	redis   *queue.Redis
 	metrics *metrics.Metrics
@@ -39,7 +40,7 @@ type fixture struct {
 	now     time.Time
 }
 
-func newFixture(t *testing.T, mutate ...func(*handlers.Config, *handlers.Deps)) *fixture {
+func newFixture(t testing.TB, mutate ...func(*handlers.Config, *handlers.Deps)) *fixture {
 	t.Helper()
 	r := redistest.Open(t, redistest.DBHandlers)
 	f := &fixture{redis: r, metrics: metrics.New(), logs: &bytes.Buffer{}, now: time.Now()}
@@ -61,7 +62,8 @@ func newFixture(t *testing.T, mutate ...func(*handlers.Config, *handlers.Deps)) 
 	for _, m := range mutate {
 		m(&cfg, &d)
 	}
-	f.srv = httptest.NewServer(handlers.New(cfg, d))
+	f.handler = handlers.New(cfg, d)
+	f.srv = httptest.NewServer(f.handler)
 	t.Cleanup(f.srv.Close)
 	return f
 }

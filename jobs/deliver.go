@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/reserveeasy/gateway/bookings"
@@ -27,21 +28,21 @@ var errInFlight = errors.New("notification is being sent by another attempt")
 // finished after, so a retried task never sends it twice; a pending one is
 // sent by whichever attempt runs next, so a crash after the commit never
 // forgets it. Transient failures are returned (retry).
-func (w *worker) deliver(ctx context.Context, prefix string) error {
+func (w *worker) deliver(ctx context.Context, prefix string, log *slog.Logger) error {
 	ns, err := w.Store.NotificationsByKeyPrefix(ctx, prefix)
 	if err != nil {
 		return fmt.Errorf("list notifications %s: %w", prefix, err)
 	}
 	var errs []error
 	for _, n := range ns {
-		if err := w.deliverOne(ctx, n); err != nil {
+		if err := w.deliverOne(ctx, n, log); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (w *worker) deliverOne(ctx context.Context, n bookings.Notification) error {
+func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *slog.Logger) error {
 	if n.Status != bookings.NotificationPending && n.Status != bookings.NotificationSending {
 		return nil
 	}
@@ -56,8 +57,8 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification) error 
 		}
 		return nil // finished meanwhile
 	}
-	log := w.Log.With("booking_id", n.BookingID, "notification_id", n.ID, "template", n.Template, "channel", n.Channel)
-	rcpt, err := w.send(ctx, n)
+	log = log.With("booking_id", n.BookingID, "notification_id", n.ID, "template", n.Template, "channel", n.Channel)
+	rcpt, err := w.send(ctx, n, log)
 	switch {
 	case err != nil && errors.Is(err, notifications.ErrPermanent):
 		w.Metrics.Notifications.WithLabelValues(string(n.Channel), "failed").Inc()
@@ -93,9 +94,9 @@ func (w *worker) finishNotification(ctx context.Context, n bookings.Notification
 
 // send hands one message to its provider. Support alerts are also logged
 // at error level, and only logged when no SUPPORT_EMAIL is set.
-func (w *worker) send(ctx context.Context, n bookings.Notification) (notifications.Receipt, error) {
+func (w *worker) send(ctx context.Context, n bookings.Notification, log *slog.Logger) (notifications.Receipt, error) {
 	if n.Template == notifications.TemplateSupportAlert {
-		w.Log.Error("support alert", "booking_id", n.BookingID, "subject", n.Subject, "detail", n.Body)
+		log.Error("support alert", "subject", n.Subject, "detail", n.Body)
 		if n.Recipient == "" {
 			return notifications.Receipt{Logged: true}, nil
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -81,6 +82,42 @@ func TestDatabaseDownIsRetried(t *testing.T) {
 		f2.mustRun(jobs.TypePaymentSucceeded, ev)
 		if !f2.get(b.ID).DepositPaid {
 			t.Error("retry did not apply the payment")
+		}
+	})
+}
+
+// TestWorkerDiedMidSend: a message claimed by an attempt that died is left
+// alone while its claim is fresh (the task retries later) and sent once
+// when the claim has expired.
+func TestWorkerDiedMidSend(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b := f.booking(bookings.StatusConfirmed)
+		ev := stripeEvent("evt_died", "charge.refunded", charge(b.ID, "pi_d", 6000))
+		f.out.fail = errTemporary
+		if err := f.run(jobs.TypeChargeRefunded, ev); err == nil {
+			t.Fatal("want a transient error")
+		}
+		ns := f.notifications(b.ID)
+		if len(ns) != 1 {
+			t.Fatalf("notifications = %+v", ns)
+		}
+		// Another attempt claims it and dies before finishing.
+		if ok, err := s.ClaimNotification(context.Background(), ns[0].ID, f.clock(), f.clock().Add(-time.Minute)); err != nil || !ok {
+			t.Fatalf("claim = %v, %v", ok, err)
+		}
+		f.out.fail = nil
+		if err := f.run(jobs.TypeChargeRefunded, ev); err == nil {
+			t.Fatal("a fresh claim must make the task retry, not finish with the message unsent")
+		}
+		if n := len(f.out.emailsTo(b.CustomerEmail)); n != 0 {
+			t.Fatalf("sent %d while another attempt held the claim", n)
+		}
+		f.advance(2 * time.Minute)
+		f.mustRun(jobs.TypeChargeRefunded, ev)
+		f.mustRun(jobs.TypeChargeRefunded, ev)
+		if n := len(f.out.emailsTo(b.CustomerEmail)); n != 1 {
+			t.Errorf("emails = %d, want 1", n)
 		}
 	})
 }

@@ -50,5 +50,5 @@ func (w *worker) autoCancel(ctx context.Context, t *asynq.Task) error {
 	if err := w.finish(err, log); err != nil {
 		return err
 	}
-	return w.deliver(ctx, prefix)
+	return w.deliver(ctx, prefix, log)
 }

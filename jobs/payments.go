@@ -91,7 +91,7 @@ func (w *worker) paymentSucceeded(ctx context.Context, t *asynq.Task) error {
 	if err := w.finish(err, log); err != nil {
 		return err
 	}
-	if err := w.deliver(ctx, prefix); err != nil {
+	if err := w.deliver(ctx, prefix, log); err != nil {
 		return err
 	}
 	w.markSeen(ctx, "stripe:"+ev.EventID)
@@ -130,7 +130,7 @@ func (w *worker) paymentFailed(ctx context.Context, t *asynq.Task) error {
 	if err := w.scheduleHold(ctx, ev.Object); err != nil {
 		return err
 	}
-	if err := w.deliver(ctx, prefix); err != nil {
+	if err := w.deliver(ctx, prefix, log); err != nil {
 		return err
 	}
 	w.markSeen(ctx, "stripe:"+ev.EventID)
@@ -206,7 +206,7 @@ func (w *worker) chargeRefunded(ctx context.Context, t *asynq.Task) error {
 	if err := w.finish(err, log); err != nil {
 		return err
 	}
-	if err := w.deliver(ctx, prefix); err != nil {
+	if err := w.deliver(ctx, prefix, log); err != nil {
 		return err
 	}
 	w.markSeen(ctx, "stripe:"+ev.EventID)

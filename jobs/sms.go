@@ -59,7 +59,7 @@ func (w *worker) smsStatus(ctx context.Context, t *asynq.Task) error {
 	if err := w.finish(err, log); err != nil {
 		return err
 	}
-	if err := w.deliver(ctx, prefix); err != nil {
+	if err := w.deliver(ctx, prefix, log); err != nil {
 		return err
 	}
 	w.markSeen(ctx, "twilio:"+s.Key)

@@ -30,8 +30,8 @@ const (
 func Queues() map[string]int { return map[string]int{QueueWebhooks: 6, QueueHolds: 3} }
 
 // MaxRetry is how often a task is retried before it is archived. With
-// Asynq's exponential backoff, 12 retries span about a day and a half.
-const MaxRetry = 12
+// Asynq's exponential backoff, 15 retries span about a day and a half.
+const MaxRetry = 15
 
 // StripeEventTypes maps the Stripe event types the gateway handles to task
 // types. Other Stripe events are acknowledged and ignored.

@@ -4,26 +4,24 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net"
-	"net/mail"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/emersion/go-smtp"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/reserveeasy/gateway/notifications/smtptest"
 )
 
 const testFrom = "bookings@reserveeasy.local"
 
 func TestSMTPMailerSends(t *testing.T) {
-	serverTLS, clientTLS := testTLS(t)
+	serverTLS, clientTLS := smtptest.NewTLS(t)
 	tests := []struct {
 		name      string
-		cfg       fakeSMTPConfig
+		cfg       smtptest.Config
 		scheme    string
 		user      *url.Userinfo
 		clientTLS *tls.Config
@@ -31,20 +29,20 @@ func TestSMTPMailerSends(t *testing.T) {
 		wantTLS   bool
 	}{
 		{name: "no auth", scheme: "smtp"},
-		{name: "auth plain", cfg: fakeSMTPConfig{user: "mailer", pass: "s3cret:/@"},
+		{name: "auth plain", cfg: smtptest.Config{User: "mailer", Pass: "s3cret:/@"},
 			scheme: "smtp", user: url.UserPassword("mailer", "s3cret:/@"), wantUser: "mailer"},
-		{name: "starttls", cfg: fakeSMTPConfig{tls: serverTLS},
+		{name: "starttls", cfg: smtptest.Config{TLS: serverTLS},
 			scheme: "smtp", clientTLS: clientTLS, wantTLS: true},
-		{name: "starttls and auth", cfg: fakeSMTPConfig{tls: serverTLS, user: "mailer", pass: "pw"},
+		{name: "starttls and auth", cfg: smtptest.Config{TLS: serverTLS, User: "mailer", Pass: "pw"},
 			scheme: "smtp", user: url.UserPassword("mailer", "pw"), clientTLS: clientTLS,
 			wantUser: "mailer", wantTLS: true},
-		{name: "smtps", cfg: fakeSMTPConfig{tls: serverTLS, implicitTLS: true},
+		{name: "smtps", cfg: smtptest.Config{TLS: serverTLS, ImplicitTLS: true},
 			scheme: "smtps", clientTLS: clientTLS, wantTLS: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startSMTP(t, tt.cfg)
-			u := &url.URL{Scheme: tt.scheme, User: tt.user, Host: srv.addr}
+			srv := smtptest.Start(t, tt.cfg)
+			u := &url.URL{Scheme: tt.scheme, User: tt.user, Host: srv.Addr()}
 			m, err := newSMTPMailer(u, testFrom, tt.clientTLS)
 			if err != nil {
 				t.Fatalf("newSMTPMailer: %v", err)
@@ -60,34 +58,29 @@ func TestSMTPMailerSends(t *testing.T) {
 				t.Fatalf("SendEmail: %v", err)
 			}
 
-			assertDelivered(t, srv, email, rcpt, receivedMail{From: testFrom,
-				To: []string{"jane@example.com"}, User: tt.wantUser, TLS: tt.wantTLS})
+			assertDelivered(t, srv, email, rcpt, tt.wantUser, tt.wantTLS)
 		})
 	}
 }
 
-// assertDelivered checks that srv received exactly email, with the envelope
-// want (Data ignored) and the Message-ID in rcpt.
-func assertDelivered(t *testing.T, srv *fakeSMTP, email Email, rcpt Receipt, want receivedMail) {
+// assertDelivered checks that srv received exactly email from testFrom,
+// as user (or without AUTH) over TLS or not, with the Message-ID in rcpt.
+func assertDelivered(t *testing.T, srv *smtptest.Server, email Email, rcpt Receipt, user string, overTLS bool) {
 	t.Helper()
 	if rcpt.ProviderID == "" || rcpt.Logged {
 		t.Errorf("receipt = %+v, want a ProviderID and Logged false", rcpt)
 	}
-	got := srv.received()
+	got := srv.Messages()
 	if len(got) != 1 {
 		t.Fatalf("server received %d messages, want 1", len(got))
 	}
-	data := got[0].Data
 	got[0].Data = nil
+	want := smtptest.Message{
+		MailFrom: testFrom, RcptTo: []string{email.To}, User: user, TLS: overTLS,
+		From: testFrom, To: []string{email.To}, Subject: email.Subject, MessageID: rcpt.ProviderID,
+		Text: email.Text, HTML: email.HTML,
+	}
 	if diff := cmp.Diff(want, got[0]); diff != "" {
-		t.Errorf("envelope (-want +got):\n%s", diff)
-	}
-	wantMail := parsedMail{
-		From: "<" + testFrom + ">", To: "<" + email.To + ">",
-		Subject: email.Subject, MessageID: rcpt.ProviderID,
-		Parts: map[string]string{"text/plain": email.Text, "text/html": email.HTML},
-	}
-	if diff := cmp.Diff(wantMail, parseMail(t, data)); diff != "" {
 		t.Errorf("message (-want +got):\n%s", diff)
 	}
 }
@@ -98,40 +91,40 @@ func TestSMTPMailerFailures(t *testing.T) {
 	cancel()
 	tests := []struct {
 		name          string
-		cfg           *fakeSMTPConfig // nil: no server, dial closedAddr
+		cfg           *smtptest.Config // nil: no server, dial closedAddr
 		user          *url.Userinfo
 		to            string
 		ctx           context.Context
 		wantPermanent bool
 	}{
 		{name: "recipient rejected 550", wantPermanent: true,
-			cfg: &fakeSMTPConfig{rcptErr: smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "No such user")}},
+			cfg: &smtptest.Config{RcptErr: smtpErr(550, smtp.EnhancedCode{5, 1, 1}, "No such user")}},
 		{name: "message rejected 554", wantPermanent: true,
-			cfg: &fakeSMTPConfig{dataErr: smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Rejected as spam")}},
-		{name: "invalid address", to: "not an address", wantPermanent: true, cfg: &fakeSMTPConfig{}},
+			cfg: &smtptest.Config{DataErr: smtpErr(554, smtp.EnhancedCode{5, 7, 1}, "Rejected as spam")}},
+		{name: "invalid address", to: "not an address", wantPermanent: true, cfg: &smtptest.Config{}},
 		{name: "recipient deferred 451",
-			cfg: &fakeSMTPConfig{rcptErr: smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Try again later")}},
+			cfg: &smtptest.Config{RcptErr: smtpErr(451, smtp.EnhancedCode{4, 3, 0}, "Try again later")}},
 		{name: "wrong password", user: url.UserPassword("mailer", "wrong"),
-			cfg: &fakeSMTPConfig{user: "mailer", pass: "right"}},
-		{name: "auth required, none configured", cfg: &fakeSMTPConfig{user: "mailer", pass: "right"}},
+			cfg: &smtptest.Config{User: "mailer", Pass: "right"}},
+		{name: "auth required, none configured", cfg: &smtptest.Config{User: "mailer", Pass: "right"}},
 		{name: "connection refused"},
-		{name: "context canceled", ctx: canceled, cfg: &fakeSMTPConfig{}},
+		{name: "context canceled", ctx: canceled, cfg: &smtptest.Config{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := closed
-			var srv *fakeSMTP
+			var srv *smtptest.Server
 			if tt.cfg != nil {
-				srv = startSMTP(t, *tt.cfg)
-				addr = srv.addr
+				srv = smtptest.Start(t, *tt.cfg)
+				addr = srv.Addr()
 			}
 			m, err := NewSMTPMailer(&url.URL{Scheme: "smtp", User: tt.user, Host: addr}, testFrom)
 			if err != nil {
 				t.Fatalf("NewSMTPMailer: %v", err)
 			}
 			assertEmailFails(t, tt.ctx, m, tt.to, tt.wantPermanent)
-			if srv != nil && len(srv.received()) != 0 {
-				t.Errorf("server accepted %d messages, want none", len(srv.received()))
+			if srv != nil && len(srv.Messages()) != 0 {
+				t.Errorf("server accepted %d messages, want none", len(srv.Messages()))
 			}
 		})
 	}
@@ -185,47 +178,6 @@ func TestNewSMTPMailerRejects(t *testing.T) {
 	}
 }
 
-// parsedMail is what a test checks in a received message.
-type parsedMail struct {
-	From, To, Subject, MessageID string
-	Parts                        map[string]string // body by media type, CRLF as LF
-}
-
-// parseMail parses a multipart/alternative message.
-func parseMail(t *testing.T, data []byte) parsedMail {
-	t.Helper()
-	msg, err := mail.ReadMessage(strings.NewReader(string(data)))
-	if err != nil {
-		t.Fatalf("read message: %v", err)
-	}
-	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil {
-		t.Fatalf("decode subject: %v", err)
-	}
-	got := parsedMail{From: msg.Header.Get("From"), To: msg.Header.Get("To"),
-		Subject: subject, MessageID: msg.Header.Get("Message-ID"), Parts: map[string]string{}}
-	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil || mediaType != "multipart/alternative" {
-		t.Fatalf("Content-Type %q (%v), want multipart/alternative", mediaType, err)
-	}
-	r := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := r.NextPart() // undoes quoted-printable
-		if err == io.EOF {
-			return got
-		}
-		if err != nil {
-			t.Fatalf("next part: %v", err)
-		}
-		body, err := io.ReadAll(p)
-		if err != nil {
-			t.Fatalf("read part: %v", err)
-		}
-		partType, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
-		got.Parts[partType] = strings.ReplaceAll(string(body), "\r\n", "\n")
-	}
-}
-
 // closedAddr returns a 127.0.0.1 address nothing listens on.
 func closedAddr(t *testing.T) string {
 	t.Helper()
@@ -236,4 +188,9 @@ func closedAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
+}
+
+// smtpErr is a reply the SMTP server gives, as an error.
+func smtpErr(code int, enhanced smtp.EnhancedCode, msg string) error {
+	return &smtp.SMTPError{Code: code, EnhancedCode: enhanced, Message: msg}
 }

@@ -3,72 +3,22 @@ package notifications
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	twclient "github.com/twilio/twilio-go/client"
+
+	"github.com/reserveeasy/gateway/notifications/twiliotest"
 )
 
 const (
 	testSID   = "AC0123456789abcdef0123456789abcdef"
 	testToken = "0123456789abcdef0123456789abcdef"
-	testSMSID = "SM3d9b8e3c2f1a4b5c6d7e8f9a0b1c2d3e"
 )
-
-// twilioRequest is what a fake Twilio API saw of one request.
-type twilioRequest struct {
-	Method, Path, User, Pass string
-	Form                     url.Values
-}
-
-// fakeTwilio is an httptest server answering every request with status and
-// body, and recording what it was sent.
-type fakeTwilio struct {
-	*httptest.Server
-	mu   sync.Mutex
-	reqs []twilioRequest
-}
-
-func startTwilio(t *testing.T, status int, body string) *fakeTwilio {
-	t.Helper()
-	f := &fakeTwilio{}
-	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, _ := r.BasicAuth()
-		if err := r.ParseForm(); err != nil {
-			t.Errorf("parse form: %v", err)
-		}
-		f.mu.Lock()
-		f.reqs = append(f.reqs, twilioRequest{r.Method, r.URL.Path, user, pass, r.PostForm})
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(status)
-		fmt.Fprint(w, body)
-	}))
-	t.Cleanup(f.Close)
-	return f
-}
-
-func (f *fakeTwilio) requests() []twilioRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]twilioRequest(nil), f.reqs...)
-}
-
-// twilioMessageJSON is a message resource as Twilio returns it on creation.
-var twilioMessageJSON = `{"account_sid": "` + testSID + `", "api_version": "2010-04-01",
- "body": "ReserveEasy: your booking #12 is confirmed.", "date_created": "Thu, 24 Aug 2023 05:01:45 +0000",
- "date_sent": null, "date_updated": "Thu, 24 Aug 2023 05:01:45 +0000", "direction": "outbound-api",
- "error_code": null, "error_message": null, "from": "+15557122661", "messaging_service_sid": null,
- "num_media": "0", "num_segments": "1", "price": null, "price_unit": "USD",
- "sid": "` + testSMSID + `", "status": "queued",
- "subresource_uris": {"media": "/2010-04-01/Accounts/` + testSID + `/Messages/` + testSMSID + `/Media.json"},
- "to": "+15559876543", "uri": "/2010-04-01/Accounts/` + testSID + `/Messages/` + testSMSID + `.json"}`
 
 func TestTwilioTexterSends(t *testing.T) {
 	tests := []struct {
@@ -82,8 +32,8 @@ func TestTwilioTexterSends(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startTwilio(t, http.StatusCreated, twilioMessageJSON)
-			tx, err := NewTwilioTexter(testSID, testToken, "+15557122661", srv.URL+tt.prefix)
+			srv := twiliotest.Start(t, twiliotest.Config{AccountSID: testSID, AuthToken: testToken})
+			tx, err := NewTwilioTexter(testSID, testToken, "+15557122661", srv.URL()+tt.prefix)
 			if err != nil {
 				t.Fatalf("NewTwilioTexter: %v", err)
 			}
@@ -95,17 +45,21 @@ func TestTwilioTexterSends(t *testing.T) {
 				t.Fatalf("SendSMS: %v", err)
 			}
 
-			if diff := cmp.Diff(Receipt{ProviderID: testSMSID}, got); diff != "" {
+			msgs := srv.Messages()
+			if len(msgs) != 1 {
+				t.Fatalf("Twilio created %d messages, want 1", len(msgs))
+			}
+			if diff := cmp.Diff(Receipt{ProviderID: msgs[0].SID}, got); diff != "" {
 				t.Errorf("receipt (-want +got):\n%s", diff)
 			}
 			form := url.Values{"From": {"+15557122661"}, "To": {sms.To}, "Body": {sms.Body}}
 			if tt.callback != "" {
 				form.Set("StatusCallback", tt.callback)
 			}
-			want := []twilioRequest{{Method: http.MethodPost,
+			want := []twiliotest.Request{{Method: http.MethodPost,
 				Path: strings.TrimSuffix(tt.prefix, "/") + "/2010-04-01/Accounts/" + testSID + "/Messages.json",
-				User: testSID, Pass: testToken, Form: form}}
-			if diff := cmp.Diff(want, srv.requests()); diff != "" {
+				User: testSID, Pass: testToken, Form: form, Status: http.StatusCreated}}
+			if diff := cmp.Diff(want, srv.Requests()); diff != "" {
 				t.Errorf("requests (-want +got):\n%s", diff)
 			}
 		})
@@ -134,11 +88,18 @@ func TestTwilioTexterFailures(t *testing.T) {
 			body: `{"code": 20500, "message": "Internal Server Error", "more_info": "https://www.twilio.com/docs/errors/20500", "status": 500}`},
 		{name: "unavailable, not JSON", status: 503, body: "<html><body>Service Unavailable</body></html>"},
 		{name: "success without sid", status: 201, body: `{"status": "queued"}`},
+		{name: "told to fail with 400", status: 400, wantPermanent: true, wantCode: 21211},
+		{name: "told to fail with 503", status: 503, wantCode: 20503},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := startTwilio(t, tt.status, tt.body)
-			tx, err := NewTwilioTexter(testSID, testToken, "+15557122661", srv.URL)
+			srv := twiliotest.Start(t, twiliotest.Config{})
+			if tt.body == "" {
+				srv.Fail(tt.status)
+			} else {
+				srv.Answer(tt.status, tt.body)
+			}
+			tx, err := NewTwilioTexter(testSID, testToken, "+15557122661", srv.URL())
 			if err != nil {
 				t.Fatalf("NewTwilioTexter: %v", err)
 			}
@@ -152,6 +113,22 @@ func TestTwilioTexterFailures(t *testing.T) {
 				t.Errorf("Twilio error code = %d, want %d", gotCode, tt.wantCode)
 			}
 		})
+	}
+}
+
+func TestTwilioTexterWrongToken(t *testing.T) {
+	srv := twiliotest.Start(t, twiliotest.Config{AccountSID: testSID, AuthToken: testToken})
+	tx, err := NewTwilioTexter(testSID, "wrongtoken", "+15557122661", srv.URL())
+	if err != nil {
+		t.Fatalf("NewTwilioTexter: %v", err)
+	}
+	err = assertSMSFails(t, context.Background(), tx, false)
+	var apiErr *twclient.TwilioRestError
+	if !errors.As(err, &apiErr) || apiErr.Code != 20003 {
+		t.Errorf("err = %v, want Twilio error 20003", err)
+	}
+	if n := len(srv.Messages()); n != 0 {
+		t.Errorf("Twilio created %d messages, want 0", n)
 	}
 }
 

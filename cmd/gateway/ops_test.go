@@ -1,0 +1,99 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/reserveeasy/gateway/config"
+	"github.com/reserveeasy/gateway/queue/redistest"
+)
+
+func opsApp(t *testing.T, cfg config.Config) *app {
+	t.Helper()
+	return &app{cfg: cfg, log: slog.New(slog.NewTextHandler(io.Discard, nil)), redis: redistest.Open(t, redistest.DBCommand)}
+}
+
+func opsRequest(t *testing.T, h http.Handler, method, path, user, pass, remote string) int {
+	t.Helper()
+	req := httptest.NewRequest(method, path, nil)
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	if remote != "" {
+		req.RemoteAddr = remote
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code == http.StatusUnauthorized && rec.Header().Get("WWW-Authenticate") == "" {
+		t.Errorf("401 without WWW-Authenticate")
+	}
+	return rec.Code
+}
+
+func TestOpsUIBasicAuth(t *testing.T) {
+	a := opsApp(t, config.Config{RedisURL: "redis://x", OpsUsername: "ops", OpsPassword: "s3cret"})
+	h := a.opsHandler()
+	if h == nil {
+		t.Fatal("ops UI off although credentials are set")
+	}
+	tests := []struct {
+		name, user, pass string
+		want             int
+	}{
+		{"no credentials", "", "", http.StatusUnauthorized},
+		{"wrong password", "ops", "nope", http.StatusUnauthorized},
+		{"wrong user", "root", "s3cret", http.StatusUnauthorized},
+		{"right credentials", "ops", "s3cret", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := opsRequest(t, h, http.MethodGet, "/ops/", tt.user, tt.pass, ""); got != tt.want {
+				t.Errorf("GET /ops/ = %d, want %d", got, tt.want)
+			}
+		})
+	}
+	if got := opsRequest(t, h, http.MethodGet, "/ops/api/queues", "ops", "s3cret", ""); got != http.StatusOK {
+		t.Errorf("GET /ops/api/queues = %d, want 200", got)
+	}
+}
+
+func TestOpsUIReadOnly(t *testing.T) {
+	for _, ro := range []bool{false, true} {
+		a := opsApp(t, config.Config{RedisURL: "redis://x", OpsUsername: "ops", OpsPassword: "pw", OpsReadOnly: ro})
+		got := opsRequest(t, a.opsHandler(), http.MethodPost, "/ops/api/queues/webhooks:pause", "ops", "pw", "")
+		if ro != (got == http.StatusMethodNotAllowed) {
+			t.Errorf("read-only=%v: POST pause = %d", ro, got)
+		}
+	}
+}
+
+func TestOpsUIOffOrLoopbackOnly(t *testing.T) {
+	if h := opsApp(t, config.Config{RedisURL: "redis://x"}).opsHandler(); h != nil {
+		t.Error("ops UI on without credentials and with a real Redis")
+	}
+	h := opsApp(t, config.Config{}).opsHandler() // embedded Redis, no credentials
+	if h == nil {
+		t.Fatal("embedded default: ops UI off")
+	}
+	if got := opsRequest(t, h, http.MethodGet, "/ops/", "", "", "127.0.0.1:5555"); got != http.StatusOK {
+		t.Errorf("loopback client = %d, want 200", got)
+	}
+	if got := opsRequest(t, h, http.MethodGet, "/ops/", "", "", "203.0.113.9:5555"); got != http.StatusForbidden {
+		t.Errorf("remote client = %d, want 403", got)
+	}
+}
+
+func TestOpsUIServesItsPages(t *testing.T) {
+	a := opsApp(t, config.Config{RedisURL: "redis://x", OpsUsername: "ops", OpsPassword: "pw"})
+	req := httptest.NewRequest(http.MethodGet, "/ops/", nil)
+	req.SetBasicAuth("ops", "pw")
+	rec := httptest.NewRecorder()
+	a.opsHandler().ServeHTTP(rec, req)
+	if !strings.Contains(rec.Body.String(), "/ops") {
+		t.Errorf("index does not root its assets at /ops:\n%.300s", rec.Body.String())
+	}
+}

@@ -1,0 +1,68 @@
+package handlers_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/reserveeasy/gateway/handlers"
+	"github.com/reserveeasy/gateway/verify"
+)
+
+// The hot path is compared with a bare Echo handler that only reads the body
+// and answers, on the same machine in the same run: compare the ratio, not
+// the absolute numbers (go test -bench . -run '^$' ./handlers).
+
+func BenchmarkBareEcho(b *testing.B) {
+	e := echo.New()
+	e.POST(handlers.StripePath, func(c echo.Context) error {
+		if _, err := io.ReadAll(c.Request().Body); err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, map[string]bool{"received": true})
+	})
+	body := stripeEvent("evt_bare", "payment_intent.succeeded")
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		serve(b, e, body, "")
+	}
+}
+
+func BenchmarkStripeAccepted(b *testing.B) {
+	benchStripe(b, func(i int) string { return fmt.Sprintf("evt_bench_%d", i) })
+}
+
+func BenchmarkStripeDuplicate(b *testing.B) {
+	benchStripe(b, func(int) string { return "evt_bench_dup" })
+}
+
+func benchStripe(b *testing.B, id func(i int) string) {
+	f := newFixture(b)
+	h := f.handler
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		body := stripeEvent(id(i), "payment_intent.succeeded")
+		sig := verify.SignStripe(body, stripeSecret, f.now)
+		b.StartTimer()
+		serve(b, h, body, sig)
+	}
+}
+
+func serve(b *testing.B, h http.Handler, body []byte, sig string) {
+	req := httptest.NewRequest(http.MethodPost, handlers.StripePath, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if sig != "" {
+		req.Header.Set("Stripe-Signature", sig)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		b.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+}

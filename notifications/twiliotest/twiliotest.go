@@ -1,0 +1,205 @@
+// Package twiliotest is a fake of Twilio's REST API for tests: an
+// httptest server implementing POST /2010-04-01/Accounts/{sid}/Messages.json
+// (under any path prefix) that records each request, answers like Twilio
+// with a message resource carrying a unique sid, and can be told to fail.
+package twiliotest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Config says which credentials the server accepts. The zero Config
+// accepts any (but still requires HTTP basic auth).
+type Config struct {
+	AccountSID, AuthToken string
+}
+
+// Request is what the server saw of one request.
+type Request struct {
+	Method, Path string
+	// User and Pass are the HTTP basic auth credentials.
+	User, Pass string
+	// Form is the parsed POST form.
+	Form url.Values
+	// Status is the HTTP status answered.
+	Status int
+}
+
+// Message is one message the server created (answered 201).
+type Message struct {
+	SID        string // "SM" and 32 hex digits, unique
+	AccountSID string
+	From, To   string
+	Body       string
+	// StatusCallback is the URL Twilio would call with status updates.
+	StatusCallback string
+}
+
+// Server is a running fake. Its methods are safe for concurrent use.
+type Server struct {
+	srv *httptest.Server
+	cfg Config
+
+	mu       sync.Mutex
+	requests []Request
+	messages []Message
+	answer   *answer // non-nil: answer every request with it
+}
+
+type answer struct {
+	status int
+	body   string
+}
+
+// messagesPath matches the Messages resource under any prefix.
+var messagesPath = regexp.MustCompile(`/2010-04-01/Accounts/([^/]+)/Messages\.json$`)
+
+// Start starts a fake Twilio API that stops when tb ends.
+func Start(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	s := &Server{cfg: cfg}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	tb.Cleanup(s.srv.Close)
+	return s
+}
+
+// URL is the base URL to give the client (TWILIO_API_BASE_URL).
+func (s *Server) URL() string { return s.srv.URL }
+
+// Requests returns every request received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Messages returns the messages created so far, oldest first.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// Fail makes every later request fail with status and Twilio's error JSON
+// for it (for example 400 with code 21211, invalid 'To' number; 401 with
+// 20003; 429 with 20429; 500 with 20500).
+func (s *Server) Fail(status int) {
+	code, msg := errorFor(status)
+	b, _ := json.Marshal(map[string]any{"code": code, "message": msg, "status": status,
+		"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code)})
+	s.Answer(status, string(b))
+}
+
+// Answer makes every later request get status and body (JSON content
+// type), whatever it asks: for answers Fail does not cover.
+func (s *Server) Answer(status int, body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.answer = &answer{status: status, body: body}
+}
+
+// Recover undoes Fail and Answer: later requests are served normally.
+func (s *Server) Recover() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.answer = nil
+}
+
+func errorFor(status int) (code int, msg string) {
+	switch status {
+	case http.StatusBadRequest:
+		return 21211, "The 'To' number is not a valid phone number."
+	case http.StatusUnauthorized:
+		return 20003, "Authenticate"
+	case http.StatusNotFound:
+		return 20404, "The requested resource was not found"
+	case http.StatusTooManyRequests:
+		return 20429, "Too Many Requests"
+	case http.StatusServiceUnavailable:
+		return 20503, "Service Unavailable"
+	}
+	return 20500, "Internal Server Error"
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	user, pass, _ := r.BasicAuth()
+	_ = r.ParseForm()
+	req := Request{Method: r.Method, Path: r.URL.Path, User: user, Pass: pass, Form: r.PostForm}
+	status, body := s.respond(r, req)
+	req.Status = status
+	s.mu.Lock()
+	s.requests = append(s.requests, req)
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// respond decides the answer to req and records a created message.
+func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
+	s.mu.Lock()
+	a := s.answer
+	s.mu.Unlock()
+	if a != nil {
+		return a.status, []byte(a.body)
+	}
+	fail := func(status, code int, msg string) (int, []byte) {
+		b, _ := json.Marshal(map[string]any{"code": code, "message": msg, "status": status,
+			"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code)})
+		return status, b
+	}
+	m := messagesPath.FindStringSubmatch(req.Path)
+	switch {
+	case m == nil:
+		return fail(http.StatusNotFound, 20404, "The requested resource "+req.Path+" was not found")
+	case r.Method != http.MethodPost:
+		return fail(http.StatusMethodNotAllowed, 20004, "Method not allowed")
+	case req.User == "" || req.User != m[1] ||
+		s.cfg.AccountSID != "" && (req.User != s.cfg.AccountSID || req.Pass != s.cfg.AuthToken):
+		return fail(http.StatusUnauthorized, 20003, "Authenticate")
+	case req.Form.Get("To") == "":
+		return fail(http.StatusBadRequest, 21604, "A 'To' phone number is required.")
+	case req.Form.Get("From") == "" && req.Form.Get("MessagingServiceSid") == "":
+		return fail(http.StatusBadRequest, 21603, "The source 'from' phone number is required to send an SMS")
+	case req.Form.Get("Body") == "" && req.Form.Get("MediaUrl") == "":
+		return fail(http.StatusBadRequest, 21602, "Message body is required.")
+	}
+	msg := Message{SID: newSID(), AccountSID: m[1], From: req.Form.Get("From"), To: req.Form.Get("To"),
+		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback")}
+	s.mu.Lock()
+	s.messages = append(s.messages, msg)
+	s.mu.Unlock()
+	return http.StatusCreated, resource(msg)
+}
+
+// resource is the message resource Twilio answers on creation.
+func resource(m Message) []byte {
+	now := time.Now().UTC().Format(time.RFC1123Z)
+	uri := "/2010-04-01/Accounts/" + m.AccountSID + "/Messages/" + m.SID
+	b, _ := json.Marshal(map[string]any{
+		"account_sid": m.AccountSID, "api_version": "2010-04-01", "body": m.Body,
+		"date_created": now, "date_sent": nil, "date_updated": now, "direction": "outbound-api",
+		"error_code": nil, "error_message": nil, "from": m.From, "messaging_service_sid": nil,
+		"num_media": "0", "num_segments": "1", "price": nil, "price_unit": "USD",
+		"sid": m.SID, "status": "queued", "to": m.To, "uri": uri + ".json",
+		"subresource_uris": map[string]string{"media": uri + "/Media.json"},
+	})
+	return b
+}
+
+// newSID returns a message sid: "SM" and 32 random hex digits.
+func newSID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return "SM" + hex.EncodeToString(b)
+}
