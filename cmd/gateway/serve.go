@@ -204,8 +204,11 @@ func (a *app) jobDeps(m *metrics.Metrics, s *scheduler) jobs.Deps {
 		PaymentHold:  a.cfg.PaymentHold,
 		SupportEmail: a.cfg.SupportEmail,
 	}
+	d.StatusCallbackURL = a.localBaseURL() + handlers.TwilioPath
 	if a.cfg.PublicBaseURL != "" {
 		d.StatusCallbackURL = a.cfg.PublicBaseURL + handlers.TwilioPath
+	} else if a.cfg.SendsSMS() {
+		a.log.Warn("PUBLIC_BASE_URL is unset: SMS status callbacks point to " + d.StatusCallbackURL + ", which Twilio cannot reach")
 	}
 	if a.cfg.SMTPURL != nil {
 		if mailer, err := notifications.NewSMTPMailer(a.cfg.SMTPURL, a.cfg.EmailFrom); err == nil {
@@ -224,4 +227,21 @@ func (a *app) jobDeps(m *metrics.Metrics, s *scheduler) jobs.Deps {
 		}
 	}
 	return d
+}
+
+// localBaseURL is this gateway's URL as seen from its own machine (for
+// status callbacks when PUBLIC_BASE_URL is unset).
+func (a *app) localBaseURL() string {
+	scheme := "http"
+	if a.cfg.TLSCertFile != "" {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(a.cfg.HTTPAddr)
+	if err != nil {
+		return scheme + "://localhost"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
