@@ -5,7 +5,7 @@ BIN      ?= bin/gateway
 FUZZTIME ?= 10s
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run demo screenshot test services lint fuzz clean
+.PHONY: build run demo screenshot docker-check test services lint fuzz clean
 
 # `make run` and `make demo` share these local-only secrets unless you set
 # your own (for `stripe listen`, put its whsec_... in STRIPE_WEBHOOK_SECRET).
@@ -38,6 +38,10 @@ fuzz:
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzStripe$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzParseTwilioForm$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzDecodeStripeEvent$$' -fuzztime=$(FUZZTIME)
+
+# docker-check checks the Dockerfile and docker-compose.yml without a Docker engine.
+docker-check:
+	./scripts/check-docker.sh
 
 # screenshot renders /ops/ in headless Chromium into docs/ (installs Debian's chromium when missing).
 screenshot:
