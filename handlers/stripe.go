@@ -55,7 +55,7 @@ func (w *webhooks) acceptStripe(c echo.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	w.d.Log.Info("stripe event queued", "provider", "stripe", "event_id", ev.ID, "type", ev.Type, "duplicate", dup)
+	w.d.Log.Info("stripe event queued", "provider", "stripe", "event_id", ev.ID, "task_id", id, "type", ev.Type, "duplicate", dup)
 	return queued(dup), nil
 }
 

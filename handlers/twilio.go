@@ -60,6 +60,6 @@ func (w *webhooks) acceptTwilio(c echo.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	w.d.Log.Info("twilio callback queued", "provider", "twilio", "event_id", key, "message_sid", sid, "status", status, "duplicate", dup)
+	w.d.Log.Info("twilio callback queued", "provider", "twilio", "event_id", key, "task_id", id, "message_sid", sid, "status", status, "duplicate", dup)
 	return queued(dup), nil
 }

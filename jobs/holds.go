@@ -47,8 +47,5 @@ func (w *worker) autoCancel(ctx context.Context, t *asynq.Task) error {
 		d.Reason = bookings.CancelReasonPaymentNotReceived
 		return w.outbox(tx, prefix).email(ctx, nb, notifications.TemplateCancelled, d)
 	})
-	if err := w.finish(err, log); err != nil {
-		return err
-	}
-	return w.deliver(ctx, prefix, log)
+	return w.settle(ctx, err, prefix, "", log)
 }

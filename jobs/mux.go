@@ -125,3 +125,26 @@ func (w *worker) markSeen(ctx context.Context, id string) {
 		w.Log.Warn("could not mark event seen", "task_id", id, "err", err)
 	}
 }
+
+// settle ends a task after its database transaction: the outcome decides
+// whether it goes on (finish), then the follow-ups run (scheduling), then
+// the event's messages go out (deliver) and the event is remembered at the
+// door (markSeen, when seenID is set). Every step runs on every attempt, so
+// a retry repairs whichever one failed before.
+func (w *worker) settle(ctx context.Context, applyErr error, prefix, seenID string, log *slog.Logger, then ...func(context.Context) error) error {
+	if err := w.finish(applyErr, log); err != nil {
+		return err
+	}
+	for _, f := range then {
+		if err := f(ctx); err != nil {
+			return err
+		}
+	}
+	if err := w.deliver(ctx, prefix, log); err != nil {
+		return err
+	}
+	if seenID != "" {
+		w.markSeen(ctx, seenID)
+	}
+	return nil
+}

@@ -88,14 +88,7 @@ func (w *worker) paymentSucceeded(ctx context.Context, t *asynq.Task) error {
 		w.countTransitions(b, nb)
 		return res, err
 	})
-	if err := w.finish(err, log); err != nil {
-		return err
-	}
-	if err := w.deliver(ctx, prefix, log); err != nil {
-		return err
-	}
-	w.markSeen(ctx, "stripe:"+ev.EventID)
-	return nil
+	return w.settle(ctx, err, prefix, "stripe:"+ev.EventID, log)
 }
 
 // paymentFailed applies payment_intent.payment_failed and makes sure the
@@ -124,17 +117,8 @@ func (w *worker) paymentFailed(ctx context.Context, t *asynq.Task) error {
 		return bookings.Result{BookingID: b.ID, Outcome: "payment_pending"},
 			w.outbox(tx, prefix).email(ctx, nb, notifications.TemplatePaymentFailed, d)
 	})
-	if err := w.finish(err, log); err != nil {
-		return err
-	}
-	if err := w.scheduleHold(ctx, ev.Object); err != nil {
-		return err
-	}
-	if err := w.deliver(ctx, prefix, log); err != nil {
-		return err
-	}
-	w.markSeen(ctx, "stripe:"+ev.EventID)
-	return nil
+	return w.settle(ctx, err, prefix, "stripe:"+ev.EventID, log,
+		func(ctx context.Context) error { return w.scheduleHold(ctx, ev.Object) })
 }
 
 // scheduleHold makes sure the auto-cancel of the booking's running hold is
@@ -203,14 +187,7 @@ func (w *worker) chargeRefunded(ctx context.Context, t *asynq.Task) error {
 		return bookings.Result{BookingID: b.ID, Outcome: "refunded"},
 			w.outbox(tx, prefix).email(ctx, nb, notifications.TemplateRefund, d)
 	})
-	if err := w.finish(err, log); err != nil {
-		return err
-	}
-	if err := w.deliver(ctx, prefix, log); err != nil {
-		return err
-	}
-	w.markSeen(ctx, "stripe:"+ev.EventID)
-	return nil
+	return w.settle(ctx, err, prefix, "stripe:"+ev.EventID, log)
 }
 
 // countTransitions counts what changed between two versions of a booking.

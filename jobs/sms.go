@@ -56,14 +56,7 @@ func (w *worker) smsStatus(ctx context.Context, t *asynq.Task) error {
 	if failedBooking != 0 && err == nil {
 		log.Error("confirmation SMS failed", "booking_id", failedBooking, "status", s.MessageStatus, "error_code", s.ErrorCode)
 	}
-	if err := w.finish(err, log); err != nil {
-		return err
-	}
-	if err := w.deliver(ctx, prefix, log); err != nil {
-		return err
-	}
-	w.markSeen(ctx, "twilio:"+s.Key)
-	return nil
+	return w.settle(ctx, err, prefix, "twilio:"+s.Key, log)
 }
 
 // findSMSBooking finds and locks the booking an SMS belongs to: by

@@ -134,8 +134,7 @@ func clientMaker(rawURL string) (func(fast bool) redis.UniversalClient, error) {
 		return func(fast bool) redis.UniversalClient {
 			o := *opt
 			if fast {
-				o.DialTimeout, o.ReadTimeout, o.WriteTimeout = dialTimeout, ioTimeout, ioTimeout
-				o.PoolTimeout, o.MaxRetries, o.MaxRetryBackoff = poolTimeout, maxRetries, retryBackoff
+				shorten(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.MaxRetryBackoff)
 			}
 			return redis.NewClient(&o)
 		}, nil
@@ -148,8 +147,7 @@ func clientMaker(rawURL string) (func(fast bool) redis.UniversalClient, error) {
 		return func(fast bool) redis.UniversalClient {
 			o := *opt
 			if fast {
-				o.DialTimeout, o.ReadTimeout, o.WriteTimeout = dialTimeout, ioTimeout, ioTimeout
-				o.PoolTimeout, o.MaxRetries, o.MaxRetryBackoff = poolTimeout, maxRetries, retryBackoff
+				shorten(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.MaxRetryBackoff)
 			}
 			return redis.NewFailoverClient(&o)
 		}, nil
@@ -164,13 +162,18 @@ func clientMaker(rawURL string) (func(fast bool) redis.UniversalClient, error) {
 		return func(fast bool) redis.UniversalClient {
 			o := *opt
 			if fast {
-				o.DialTimeout, o.ReadTimeout, o.WriteTimeout = dialTimeout, ioTimeout, ioTimeout
-				o.PoolTimeout, o.MaxRetries, o.MaxRetryBackoff = poolTimeout, maxRetries, retryBackoff
+				shorten(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout, &o.MaxRetries, &o.MaxRetryBackoff)
 			}
 			return redis.NewClusterClient(&o)
 		}, nil
 	}
 	return nil, fmt.Errorf("REDIS_URL: unsupported scheme %q", u.Scheme)
+}
+
+// shorten sets the receiver's short timeouts on one kind of go-redis options.
+func shorten(dial, read, write, pool *time.Duration, retries *int, backoff *time.Duration) {
+	*dial, *read, *write, *pool = dialTimeout, ioTimeout, ioTimeout, poolTimeout
+	*retries, *backoff = maxRetries, retryBackoff
 }
 
 // sentinelOptions reads redis-sentinel://[:pass@]h1:p1,h2:p2?master_name=M
