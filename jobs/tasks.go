@@ -133,5 +133,14 @@ func NewAutoCancelTask(a AutoCancel) (*asynq.Task, error) {
 	}
 	id := fmt.Sprintf("hold:%d:%d", a.BookingID, a.HoldExpiresAt.Unix())
 	return asynq.NewTask(TypeAutoCancel, b, asynq.TaskID(id), asynq.Queue(QueueHolds),
-		asynq.MaxRetry(MaxRetry), asynq.ProcessAt(a.HoldExpiresAt)), nil
+		asynq.MaxRetry(MaxRetry), asynq.ProcessAt(ceilSecond(a.HoldExpiresAt))), nil
+}
+
+// ceilSecond rounds t up to a whole second: Asynq keeps due times in whole
+// seconds and would otherwise run a task up to a second early.
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); !r.Equal(t) {
+		return r.Add(time.Second)
+	}
+	return t
 }

@@ -181,8 +181,13 @@ func (a *app) workerServer() *asynq.Server {
 		Concurrency:     a.cfg.WorkerConcurrency,
 		Queues:          jobs.Queues(),
 		ShutdownTimeout: a.cfg.ShutdownTimeout,
-		Logger:          asynqLogger{a.log.With("component", "asynq")},
-		LogLevel:        asynq.InfoLevel,
+		// An idle worker looks for new tasks every 200ms (Asynq: 1s) and
+		// for due scheduled and retry tasks every second (Asynq: 5s): a
+		// webhook is applied well under a second after it was accepted.
+		TaskCheckInterval:        200 * time.Millisecond,
+		DelayedTaskCheckInterval: time.Second,
+		Logger:                   asynqLogger{a.log.With("component", "asynq")},
+		LogLevel:                 asynq.InfoLevel,
 		HealthCheckFunc: func(err error) {
 			if err != nil {
 				a.log.Warn("worker cannot reach redis", "err", err)

@@ -1,0 +1,489 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/reserveeasy/gateway/bookings"
+	"github.com/reserveeasy/gateway/bookings/postgres"
+	"github.com/reserveeasy/gateway/bookings/postgres/postgrestest"
+	"github.com/reserveeasy/gateway/bookings/sqldb"
+	"github.com/reserveeasy/gateway/bookings/sqlite"
+	"github.com/reserveeasy/gateway/handlers"
+	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/notifications/smtptest"
+	"github.com/reserveeasy/gateway/notifications/twiliotest"
+	"github.com/reserveeasy/gateway/queue"
+	"github.com/reserveeasy/gateway/queue/redistest"
+	"github.com/reserveeasy/gateway/verify"
+)
+
+// Settings of the end-to-end gateway.
+const (
+	e2eStripeSecret = "whsec_e2e_0123456789abcdef"
+	e2eTwilioToken  = "e2e0123456789abcdef0123456789ab"
+	e2eAccountSID   = "AC00000000000000000000000000e2e0"
+	e2eFromNumber   = "+15550001111"
+	e2eSupport      = "support@reserveeasy.test"
+	// e2eHold is PAYMENT_HOLD. Asynq scores scheduled tasks in whole
+	// seconds, so an auto-cancel may run up to a second early: the hold
+	// leaves the "paid within the hold" story two seconds or more to apply
+	// its payment even on a loaded machine.
+	e2eHold = 3 * time.Second
+)
+
+// e2eTimeout bounds each wait of a story: a webhook's task, its messages,
+// a hold expiring.
+const e2eTimeout = 30 * time.Second
+
+// e2e is `gateway serve` on real Redis and a real database, talking to a
+// real SMTP server and a fake Twilio API, as the stories see it.
+type e2e struct {
+	g     *gateway
+	base  string       // PUBLIC_BASE_URL, which is also where the gateway listens
+	store *sqldb.Store // the test's own connection to the gateway's database
+	smtp  *smtptest.Server
+	tw    *twiliotest.Server
+	insp  *asynq.Inspector
+	pg    bool // the store is PostgreSQL (placeholders $n)
+}
+
+// startE2E starts the gateway on a fresh database of kind "postgres" or
+// "sqlite" and a flushed Redis database.
+func startE2E(t *testing.T, kind string) *e2e {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
+	defer cancel()
+	var dbURL, sqlitePath string
+	switch kind {
+	case "postgres":
+		dbURL = postgrestest.URL(t)
+	case "sqlite":
+		sqlitePath = filepath.Join(t.TempDir(), "gw.db")
+		dbURL = "sqlite:" + sqlitePath
+	}
+	redisURL := redistest.URL(t, redistest.DBCommand)
+	e := &e2e{
+		smtp: smtptest.Start(t, smtptest.Config{}),
+		tw:   twiliotest.Start(t, twiliotest.Config{AccountSID: e2eAccountSID, AuthToken: e2eTwilioToken}),
+		pg:   kind == "postgres",
+	}
+	addr := freeAddr(t)
+	e.base = "http://" + addr
+	e.g = startGateway(t, []string{"serve"}, map[string]string{
+		"HTTP_ADDR":             addr,
+		"PUBLIC_BASE_URL":       e.base,
+		"REDIS_URL":             redisURL,
+		"DATABASE_URL":          dbURL,
+		"STRIPE_WEBHOOK_SECRET": e2eStripeSecret,
+		"TWILIO_AUTH_TOKEN":     e2eTwilioToken,
+		"TWILIO_ACCOUNT_SID":    e2eAccountSID,
+		"TWILIO_FROM_NUMBER":    e2eFromNumber,
+		"TWILIO_API_BASE_URL":   e.tw.URL(),
+		"SMTP_URL":              e.smtp.URL(),
+		"SUPPORT_EMAIL":         e2eSupport,
+		"PAYMENT_HOLD":          e2eHold.String(),
+	})
+	if e.g.addr != addr {
+		t.Fatalf("gateway listens on %q, want %q", e.g.addr, addr)
+	}
+	// The gateway migrated the database; open it as other systems would.
+	if e.pg {
+		s, err := postgres.Open(ctx, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.store = s.Store
+	} else {
+		s, err := sqlite.Open(ctx, sqlitePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.store = s.Store
+	}
+	t.Cleanup(func() { e.store.Close() })
+	r, err := queue.Open(ctx, redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	e.insp = asynq.NewInspector(r.ConnOpt)
+	t.Cleanup(func() { e.insp.Close() })
+	return e
+}
+
+// reporter is the part of testing.TB a story uses.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Fatal(args ...any)
+}
+
+// storyLog is the reporter of a story running in a goroutine of its own:
+// it keeps the failures for the story's subtest to report, and Fatal ends
+// the goroutine. Stories run this way, all at once, because t.Parallel
+// runs only GOMAXPROCS subtests at a time (two here) and a story spends
+// its time waiting for Asynq.
+type storyLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *storyLog) Helper() {}
+
+func (l *storyLog) Errorf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, fmt.Sprintf(format, args...))
+}
+
+func (l *storyLog) Fatalf(format string, args ...any) {
+	l.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+func (l *storyLog) Fatal(args ...any) { l.Fatalf("%s", fmt.Sprint(args...)) }
+
+func (l *storyLog) failures() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.msgs...)
+}
+
+// story is one booking going through a story's webhooks, with its own
+// customer phone and email and its own event ids (tag).
+type story struct {
+	t     reporter
+	e     *e2e
+	id    int64
+	tag   string
+	phone string
+	email string
+	pi    string
+}
+
+// newStory inserts a booking the way other systems do: plain SQL with only
+// the customer fields, status, timestamps and deposit. Its customer has
+// phone number n and an email address made of tag.
+func (e *e2e) newStory(t reporter, tag string, n int, status bookings.Status) *story {
+	t.Helper()
+	s := &story{t: t, e: e, tag: tag, pi: "pi_" + tag, email: tag + "@customer.test",
+		phone: fmt.Sprintf("+1555%07d", n)}
+	q := `INSERT INTO bookings (customer_name, customer_phone, customer_email, status, created_at, updated_at,
+		deposit_amount, deposit_currency) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 6000, 'usd') RETURNING id`
+	if e.pg {
+		for i := 1; strings.Contains(q, "?"); i++ {
+			q = strings.Replace(q, "?", "$"+strconv.Itoa(i), 1)
+		}
+	}
+	if err := e.store.DB().QueryRow(q, "Ada "+tag, s.phone, s.email, string(status)).Scan(&s.id); err != nil {
+		t.Fatalf("insert booking: %v", err)
+	}
+	return s
+}
+
+func (s *story) booking() bookings.Booking {
+	s.t.Helper()
+	b, err := s.e.store.Booking(context.Background(), s.id)
+	if err != nil {
+		s.t.Fatalf("read booking %d: %v", s.id, err)
+	}
+	return b
+}
+
+// within polls cond until it returns "" and fails the story after
+// e2eTimeout with cond's last answer.
+func (s *story) within(what string, cond func() string) {
+	s.t.Helper()
+	deadline := time.Now().Add(e2eTimeout)
+	for {
+		why := cond()
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("booking %d: %s: still not so after %v: %s\ngateway log about it:\n%s",
+				s.id, what, e2eTimeout, why, s.logLines())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// logLines returns the gateway's log lines about the booking (the last
+// 30), for failure messages.
+func (s *story) logLines() string {
+	var lines []string
+	for _, l := range strings.Split(s.e.g.stderr.String(), "\n") {
+		if strings.Contains(l, fmt.Sprintf("booking_id=%d ", s.id)) || strings.Contains(l, s.tag) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines[max(0, len(lines)-30):], "\n")
+}
+
+// post sends one signed webhook and checks the gateway's 200 answer.
+func (s *story) post(path, contentType string, header http.Header, body, wantBody string) {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.e.base+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header = header
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != wantBody {
+		s.t.Fatalf("POST %s = %d %s, want 200 %s", path, resp.StatusCode, b, wantBody)
+	}
+}
+
+// stripe delivers a Stripe event copies times, back to back, then waits
+// until its task has run to completion.
+func (s *story) stripe(name, typ string, object map[string]any, copies int) {
+	s.t.Helper()
+	evt := "evt_" + name + "_" + s.tag
+	payload, err := json.Marshal(map[string]any{
+		"id": evt, "object": "event", "api_version": "2023-10-16", "created": time.Now().Unix(),
+		"livemode": false, "pending_webhooks": 1, "type": typ,
+		"request": map[string]any{"id": nil, "idempotency_key": nil},
+		"data":    map[string]any{"object": object},
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for range copies {
+		signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{
+			Payload: payload, Secret: e2eStripeSecret, Timestamp: time.Now(),
+		})
+		s.post(handlers.StripePath, "application/json", http.Header{"Stripe-Signature": {signed.Header}},
+			string(payload), `{"received":true}`)
+	}
+	s.awaitTask("stripe:" + evt)
+}
+
+func (s *story) paymentIntent(status string) map[string]any {
+	pi := map[string]any{"id": s.pi, "object": "payment_intent", "amount": 6000, "currency": "usd",
+		"status": status, "metadata": map[string]string{"booking_id": strconv.FormatInt(s.id, 10)}}
+	switch status {
+	case "succeeded":
+		pi["amount_received"] = 6000
+	default:
+		pi["last_payment_error"] = map[string]any{"code": "card_declined", "message": "Your card was declined."}
+	}
+	return pi
+}
+
+// paid delivers payment_intent.succeeded for the booking's deposit.
+func (s *story) paid(copies int) {
+	s.t.Helper()
+	s.stripe("paid", "payment_intent.succeeded", s.paymentIntent("succeeded"), copies)
+}
+
+// failed delivers payment_intent.payment_failed (card declined).
+func (s *story) failed(copies int) {
+	s.t.Helper()
+	s.stripe("failed", "payment_intent.payment_failed", s.paymentIntent("requires_payment_method"), copies)
+}
+
+// refunded delivers charge.refunded for the whole deposit.
+func (s *story) refunded(copies int) {
+	s.t.Helper()
+	s.stripe("refunded", "charge.refunded", map[string]any{"id": "ch_" + s.tag, "object": "charge",
+		"amount": 6000, "amount_refunded": 6000, "currency": "usd", "payment_intent": s.pi, "refunded": true,
+		"metadata": map[string]string{"booking_id": strconv.FormatInt(s.id, 10)}}, copies)
+}
+
+// sid waits for the confirmation SMS's sid to be stored on the booking.
+func (s *story) sid() string {
+	s.t.Helper()
+	var sid string
+	s.within("sms_message_sid is stored", func() string {
+		sid = s.booking().SMSMessageSID
+		if sid == "" {
+			return "sms_message_sid is empty"
+		}
+		return ""
+	})
+	return sid
+}
+
+// sms delivers a Twilio status callback for the booking's confirmation SMS
+// copies times, then waits until its task has run to completion.
+func (s *story) sms(status, errorCode string, copies int) {
+	s.t.Helper()
+	sid := s.sid()
+	form := url.Values{
+		"MessageSid": {sid}, "SmsSid": {sid}, "MessageStatus": {status}, "SmsStatus": {status},
+		"AccountSid": {e2eAccountSID}, "From": {e2eFromNumber}, "To": {s.phone}, "ApiVersion": {"2010-04-01"},
+	}
+	if errorCode != "" {
+		form.Set("ErrorCode", errorCode)
+	}
+	sig := verify.SignTwilio(e2eTwilioToken, s.e.base+handlers.TwilioPath, form)
+	for range copies {
+		s.post(handlers.TwilioPath, "application/x-www-form-urlencoded", http.Header{"X-Twilio-Signature": {sig}},
+			form.Encode(), `{"status":"received"}`)
+	}
+	s.awaitTask("twilio:" + sid + ":" + status)
+}
+
+// awaitTask waits until the webhook task id has completed (the gateway
+// keeps completed tasks for an hour).
+func (s *story) awaitTask(id string) {
+	s.t.Helper()
+	s.within("task "+id+" completes", func() string {
+		ti, err := s.e.insp.GetTaskInfo(jobs.QueueWebhooks, id)
+		switch {
+		case err != nil:
+			return err.Error()
+		case ti.State != asynq.TaskStateCompleted:
+			return fmt.Sprintf("task is %v (last error %q)", ti.State, ti.LastErr)
+		}
+		return ""
+	})
+}
+
+// holdTasks lists the auto-cancel tasks of the booking in any state but
+// completed (the gateway keeps no completed auto-cancels).
+func (s *story) holdTasks() []string {
+	s.t.Helper()
+	list := []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){
+		s.e.insp.ListScheduledTasks, s.e.insp.ListPendingTasks, s.e.insp.ListActiveTasks,
+		s.e.insp.ListRetryTasks, s.e.insp.ListArchivedTasks,
+	}
+	var out []string
+	for _, l := range list {
+		ts, err := l(jobs.QueueHolds)
+		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+			s.t.Fatalf("list hold tasks: %v", err)
+		}
+		for _, ti := range ts {
+			var a jobs.AutoCancel
+			if json.Unmarshal(ti.Payload, &a) == nil && a.BookingID == s.id {
+				out = append(out, fmt.Sprintf("%s %v", ti.ID, ti.State))
+			}
+		}
+	}
+	return out
+}
+
+// rows is what a story leaves behind, in the database and at the
+// providers, with the booking id written as N.
+type rows struct {
+	Status          bookings.Status
+	DepositPaid     bool
+	DepositRefunded bool
+	SMSStatus       string
+	SMSDelivered    bool
+	CancelReason    string
+	// Stamps lists the timestamp columns that are set.
+	Stamps []string
+	// SMSSIDIsTwilios: sms_message_sid is the sid Twilio answered for the
+	// one SMS sent to the customer ("" sid and no SMS: also true).
+	SMSSIDIsTwilios bool
+	Transactions    []string // "kind amount currency", sorted
+	Notifications   []string // "channel template recipient status", sorted
+	SMS             []string // "body | callback" as Twilio got them
+	Emails          []string // "recipient: subject" as the SMTP server got them, sorted
+}
+
+// rows reads what the story left behind now.
+func (s *story) rows() rows {
+	s.t.Helper()
+	ctx := context.Background()
+	b := s.booking()
+	role := func(r string) string {
+		switch r {
+		case s.email, s.phone:
+			return "customer"
+		case e2eSupport:
+			return "support"
+		}
+		return r
+	}
+	n := strings.NewReplacer("#"+strconv.FormatInt(s.id, 10), "#N")
+	r := rows{Status: b.Status, DepositPaid: b.DepositPaid, DepositRefunded: b.DepositRefunded,
+		SMSStatus: b.SMSStatus, SMSDelivered: b.SMSDelivered, CancelReason: b.CancelReason,
+		Stamps: []string{}, Transactions: []string{}, Notifications: []string{}, SMS: []string{}, Emails: []string{}}
+	for name, t := range map[string]time.Time{"sms_delivered_at": b.SMSDeliveredAt, "deposit_paid_at": b.DepositPaidAt,
+		"refunded_at": b.RefundedAt, "cancelled_at": b.CancelledAt} {
+		if !t.IsZero() {
+			r.Stamps = append(r.Stamps, name)
+		}
+	}
+	txs, err := s.e.store.Transactions(ctx, s.id)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, tx := range txs {
+		r.Transactions = append(r.Transactions, fmt.Sprintf("%s %d %s", tx.Kind, tx.Amount, tx.Currency))
+	}
+	ns, err := s.e.store.Notifications(ctx, s.id)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, x := range ns {
+		r.Notifications = append(r.Notifications, fmt.Sprintf("%s %s %s %s", x.Channel, x.Template, role(x.Recipient), x.Status))
+	}
+	var sids []string
+	for _, m := range s.e.tw.Messages() {
+		if m.To == s.phone {
+			r.SMS = append(r.SMS, n.Replace(m.Body)+" | "+m.StatusCallback)
+			sids = append(sids, m.SID)
+		}
+	}
+	r.SMSSIDIsTwilios = len(sids) == 0 && b.SMSMessageSID == "" || len(sids) == 1 && sids[0] == b.SMSMessageSID
+	for _, m := range s.e.smtp.MessagesTo(s.email) {
+		r.Emails = append(r.Emails, "customer: "+n.Replace(m.Subject))
+	}
+	for _, m := range s.e.smtp.MessagesTo(e2eSupport) {
+		if strings.Contains(m.Subject, fmt.Sprintf("booking #%d:", s.id)) {
+			r.Emails = append(r.Emails, "support: "+n.Replace(m.Subject))
+		}
+	}
+	for _, xs := range [][]string{r.Stamps, r.Transactions, r.Notifications, r.Emails} {
+		slices.Sort(xs)
+	}
+	return r
+}
+
+// says returns the plain-text bodies of the emails to the customer
+// ("customer") or to support ("support") about the booking, joined.
+func (s *story) says(to string) string {
+	s.t.Helper()
+	var texts []string
+	switch to {
+	case "customer":
+		for _, m := range s.e.smtp.MessagesTo(s.email) {
+			texts = append(texts, m.Text)
+		}
+	case "support":
+		for _, m := range s.e.smtp.MessagesTo(e2eSupport) {
+			if strings.Contains(m.Subject, fmt.Sprintf("booking #%d:", s.id)) {
+				texts = append(texts, m.Text)
+			}
+		}
+	}
+	return strings.Join(texts, "\n")
+}
