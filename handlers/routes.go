@@ -15,6 +15,24 @@ const (
 	OpsPath    = "/ops"
 )
 
+// NewProbes returns the HTTP handler of a worker-only process: health,
+// readiness and metrics, no webhooks.
+func NewProbes(d Deps) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.Use(middleware.Recover(), httpMetrics(d.Metrics))
+	probes(e, d)
+	return e
+}
+
+// probes registers /healthz, /readyz and /metrics.
+func probes(e *echo.Echo, d Deps) {
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", readyz(d))
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+}
+
 // New returns the gateway's HTTP handler: the only route table.
 func New(cfg Config, d Deps) *echo.Echo {
 	if cfg.EnqueueTimeout <= 0 {
@@ -33,9 +51,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 		e.POST(StripePath+p, w.stripe)
 	}
 
-	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
-	e.GET("/readyz", readyz(d))
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	probes(e, d)
 	if d.Ops != nil {
 		e.Any(OpsPath, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, OpsPath+"/") })
 		e.Any(OpsPath+"/*", echo.WrapHandler(d.Ops))

@@ -170,9 +170,9 @@ func TestAPIAndWorker(t *testing.T) {
 		command    string
 		wantBanner string
 		wantHTTP   bool
-	}{
+	}{ // both listen: the api for webhooks, the worker for its probes
 		{"api", "receiver: true, worker: false", true},
-		{"worker", "receiver: false, worker: true", false},
+		{"worker", "receiver: false, worker: true", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.command, func(t *testing.T) {
@@ -184,10 +184,16 @@ func TestAPIAndWorker(t *testing.T) {
 			if got := g.addr != ""; got != tt.wantHTTP {
 				t.Fatalf("listens: %v, want %v\n%s", got, tt.wantHTTP, g.stdout)
 			}
-			if tt.wantHTTP {
-				if status, body := g.get("/readyz"); status != http.StatusOK {
-					t.Errorf("GET /readyz = %d %s, want 200", status, body)
-				}
+			if status, body := g.get("/readyz"); status != http.StatusOK {
+				t.Errorf("GET /readyz = %d %s, want 200", status, body)
+			}
+			if status, body := g.get("/metrics"); status != http.StatusOK || !strings.Contains(body, "gateway_queue_up 1") {
+				t.Errorf("GET /metrics = %d, want 200 with the queue metrics", status)
+			}
+			// Only the receiver takes webhooks; a worker-only process serves probes.
+			status, _ := g.do(http.MethodPost, handlers.StripePath, "application/json", nil, "{}")
+			if receives := status != http.StatusNotFound; receives != (tt.command == "api") {
+				t.Errorf("POST %s = %d on %s", handlers.StripePath, status, tt.command)
 			}
 			g.stop()
 			if tt.wantHTTP && !refused(g.addr) {

@@ -37,12 +37,9 @@ func serve(ctx context.Context, e *env, api, work bool) error {
 	}
 	defer a.Close()
 	m := metrics.New()
-	var srv *http.Server
-	var ln net.Listener
-	if api {
-		if srv, ln, err = a.httpServer(m); err != nil {
-			return err
-		}
+	srv, ln, err := a.httpServer(m, api)
+	if err != nil {
+		return err
 	}
 	var worker *asynq.Server
 	var sched *scheduler
@@ -59,21 +56,17 @@ func serve(ctx context.Context, e *env, api, work bool) error {
 		defer a.publishEmbeddedRedis()()
 	}
 	errc := make(chan error, 1)
-	if srv != nil {
-		go func() { errc <- serveHTTP(srv, ln, a.cfg.TLSCertFile, a.cfg.TLSKeyFile) }()
-	}
+	go func() { errc <- serveHTTP(srv, ln, a.cfg.TLSCertFile, a.cfg.TLSKeyFile) }()
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-		if serr := srv.Shutdown(sctx); serr != nil {
-			a.log.Warn("http shutdown", "err", serr)
-		}
-		cancel()
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	if serr := srv.Shutdown(sctx); serr != nil {
+		a.log.Warn("http shutdown", "err", serr)
 	}
+	cancel()
 	if worker != nil {
 		worker.Shutdown()
 	}
@@ -94,25 +87,18 @@ func serveHTTP(srv *http.Server, ln net.Listener, cert, key string) error {
 	return fmt.Errorf("serve http: %w", err)
 }
 
-// httpServer builds the receiver and binds its address.
-func (a *app) httpServer(m *metrics.Metrics) (*http.Server, net.Listener, error) {
-	h := handlers.New(handlers.Config{
-		PublicBaseURL:   a.cfg.PublicBaseURL,
-		StripeSecrets:   a.cfg.StripeWebhookSecrets,
-		StripeTolerance: a.cfg.StripeTolerance,
-		TwilioTokens:    a.cfg.TwilioAuthTokens,
-		MaxBodyBytes:    a.cfg.MaxBodyBytes,
-	}, handlers.Deps{
-		Queue:   queue.NewIngress(a.redis, completedRetention),
-		Redis:   a.redis,
-		DB:      a.store,
-		Metrics: m,
-		Log:     a.log,
-		Now:     time.Now,
-		Ops:     a.opsHandler(),
-	})
+// httpServer builds the receiver (or, for a worker-only process, its
+// health, readiness and metrics endpoints) and binds HTTP_ADDR.
+func (a *app) httpServer(m *metrics.Metrics, api bool) (*http.Server, net.Listener, error) {
 	insp := asynq.NewInspector(a.redis.ConnOpt)
 	m.Registry.MustRegister(metrics.NewQueueCollector(insp))
+	deps := handlers.Deps{Redis: a.redis, DB: a.store, Metrics: m, Log: a.log, Now: time.Now}
+	var h http.Handler = handlers.NewProbes(deps)
+	if api {
+		deps.Queue = queue.NewIngress(a.redis, completedRetention)
+		deps.Ops = a.opsHandler()
+		h = a.receiver(deps)
+	}
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
@@ -126,6 +112,17 @@ func (a *app) httpServer(m *metrics.Metrics) (*http.Server, net.Listener, error)
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}, ln, nil
+}
+
+// receiver is the webhook receiver's handler.
+func (a *app) receiver(d handlers.Deps) http.Handler {
+	return handlers.New(handlers.Config{
+		PublicBaseURL:   a.cfg.PublicBaseURL,
+		StripeSecrets:   a.cfg.StripeWebhookSecrets,
+		StripeTolerance: a.cfg.StripeTolerance,
+		TwilioTokens:    a.cfg.TwilioAuthTokens,
+		MaxBodyBytes:    a.cfg.MaxBodyBytes,
+	}, d)
 }
 
 // opsHandler is the Asynq web UI behind basic auth; nil when off. With the

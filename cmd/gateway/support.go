@@ -65,8 +65,12 @@ func (a *app) banner(e *env, ln net.Listener, api, work bool) {
 		a.log.Warn("embedded Redis in use: queued tasks are lost on exit", "addr", a.redis.Embedded.Addr())
 	}
 	fmt.Fprintf(w, "Database: %s\n", dbKind(a.cfg.DatabaseURL))
-	if ln != nil {
+	switch {
+	case api:
 		printURLs(w, a, ln.Addr().String(), base, local)
+	case ln != nil:
+		fmt.Fprintf(w, "Listening on %s\n", ln.Addr())
+		fmt.Fprintf(w, "Worker probes: %s/healthz  %s/readyz  %s/metrics\n", local, local, local)
 	}
 	fmt.Fprintln(w, strings.Repeat("=", 72))
 }
