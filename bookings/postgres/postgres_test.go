@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/bookings/postgres"
 	"github.com/reserveeasy/gateway/bookings/postgres/postgrestest"
@@ -47,67 +45,9 @@ var contract = map[string]map[string]string{
 	},
 }
 
-// columns returns the columns of table and their data types.
-func columns(t *testing.T, s *postgres.Store, table string) map[string]string {
-	t.Helper()
-	rows, err := s.DB().QueryContext(t.Context(), `SELECT column_name, data_type FROM information_schema.columns
-		WHERE table_schema = current_schema() AND table_name = $1`, table)
-	if err != nil {
-		t.Fatalf("list columns of %s: %v", table, err)
-	}
-	defer rows.Close()
-	got := map[string]string{}
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			t.Fatal(err)
-		}
-		got[name] = typ
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
-
-func TestSchemaHasContractColumns(t *testing.T) {
-	s := postgrestest.Open(t)
-	for table, want := range contract {
-		got := columns(t, s, table)
-		for col, typ := range want {
-			if got[col] != typ {
-				t.Errorf("%s.%s: type %q, want %q", table, col, got[col], typ)
-			}
-		}
-	}
-}
-
-func TestMigrateTwiceIsNoOp(t *testing.T) {
-	s := postgrestest.Open(t) // migrated once
-	version := func() int64 {
-		var v int64
-		if err := s.DB().QueryRowContext(t.Context(), "SELECT max(version_id) FROM goose_db_version").Scan(&v); err != nil {
-			t.Fatalf("read goose version: %v", err)
-		}
-		return v
-	}
-	before, schema := version(), columns(t, s, "bookings")
-	if _, err := s.CreateBooking(t.Context(), bookings.Booking{CustomerName: "A", CustomerPhone: "+1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("second Migrate: %v", err)
-	}
-	if after := version(); after != before {
-		t.Errorf("version %d after a second Migrate, want %d", after, before)
-	}
-	if d := cmp.Diff(schema, columns(t, s, "bookings")); d != "" {
-		t.Errorf("bookings columns changed (-want +got):\n%s", d)
-	}
-	var n int
-	if err := s.DB().QueryRowContext(t.Context(), "SELECT COUNT(*) FROM bookings").Scan(&n); err != nil || n != 1 {
-		t.Errorf("bookings rows after a second Migrate: %d, %v; want 1", n, err)
-	}
+func TestSchema(t *testing.T) {
+	storetest.RunSchema(t, func(t *testing.T) storetest.Migrator { return postgrestest.Open(t) }, `SELECT column_name, data_type FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = $1`, contract)
 }
 
 // TestMigrateConcurrently migrates one fresh database from several

@@ -44,62 +44,8 @@ var contract = map[string]map[string]string{
 	},
 }
 
-// columns returns the columns of table and their declared types.
-func columns(t *testing.T, s *sqlite.Store, table string) map[string]string {
-	t.Helper()
-	rows, err := s.DB().QueryContext(t.Context(), "SELECT name, type FROM pragma_table_info(?)", table)
-	if err != nil {
-		t.Fatalf("list columns of %s: %v", table, err)
-	}
-	defer rows.Close()
-	got := map[string]string{}
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			t.Fatal(err)
-		}
-		got[name] = typ
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
-
-func TestSchemaHasContractColumns(t *testing.T) {
-	s := sqlitetest.Open(t)
-	for table, want := range contract {
-		got := columns(t, s, table)
-		for col, typ := range want {
-			if got[col] != typ {
-				t.Errorf("%s.%s: type %q, want %q", table, col, got[col], typ)
-			}
-		}
-	}
-}
-
-func TestMigrateTwiceIsNoOp(t *testing.T) {
-	s := sqlitetest.Open(t) // migrated once
-	version := func() int64 {
-		var v int64
-		if err := s.DB().QueryRowContext(t.Context(), "SELECT max(version_id) FROM goose_db_version").Scan(&v); err != nil {
-			t.Fatalf("read goose version: %v", err)
-		}
-		return v
-	}
-	before, schema := version(), columns(t, s, "bookings")
-	if _, err := s.CreateBooking(t.Context(), bookings.Booking{CustomerName: "A", CustomerPhone: "+1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatalf("second Migrate: %v", err)
-	}
-	if after := version(); after != before {
-		t.Errorf("version %d after a second Migrate, want %d", after, before)
-	}
-	if d := cmp.Diff(schema, columns(t, s, "bookings")); d != "" {
-		t.Errorf("bookings columns changed (-want +got):\n%s", d)
-	}
+func TestSchema(t *testing.T) {
+	storetest.RunSchema(t, func(t *testing.T) storetest.Migrator { return sqlitetest.Open(t) }, "SELECT name, type FROM pragma_table_info(?)", contract)
 }
 
 // TestPragmas checks every connection has the settings Open documents.

@@ -25,7 +25,7 @@ type app struct {
 func loadConfig(e *env) (config.Config, *slog.Logger, error) {
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
-		return cfg, nil, fmt.Errorf("invalid settings:\n%w", err)
+		return cfg, nil, err // one line per bad setting, naming it
 	}
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	var h slog.Handler = slog.NewTextHandler(e.stderr, opts)
