@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -45,90 +46,133 @@ func findStripeBooking(ctx context.Context, tx bookings.Tx, o StripeObject) (boo
 	return tx.BookingForUpdate(ctx, b.ID)
 }
 
-// paymentSucceeded applies payment_intent.succeeded.
-func (w *worker) paymentSucceeded(ctx context.Context, t *asynq.Task) error {
+// stripeChange is what one Stripe event does inside its transaction: b is
+// the event's booking, locked; ob writes the messages the change calls for.
+type stripeChange func(ctx context.Context, tx bookings.Tx, ob *outbox, ev StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error)
+
+// applyStripe decodes a stripe:* task, applies change to its booking
+// exactly once, runs the follow-ups and sends the messages.
+func (w *worker) applyStripe(ctx context.Context, t *asynq.Task, change stripeChange, then ...func(context.Context, StripeEvent) error) error {
 	ev, be, prefix, log, err := w.stripeTask(ctx, t)
 	if err != nil {
 		return err
 	}
+	err = w.Store.Apply(ctx, be, func(ctx context.Context, tx bookings.Tx) (bookings.Result, error) {
+		b, err := findStripeBooking(ctx, tx, ev.Object)
+		if err != nil {
+			return bookings.Result{}, err
+		}
+		return change(ctx, tx, w.outbox(tx, prefix), ev, b, w.Now())
+	})
+	followUps := make([]func(context.Context) error, len(then))
+	for i, f := range then {
+		followUps[i] = func(ctx context.Context) error { return f(ctx, ev) }
+	}
+	return w.settle(ctx, err, prefix, "stripe:"+ev.EventID, log, followUps...)
+}
+
+func (w *worker) paymentSucceeded(ctx context.Context, t *asynq.Task) error {
+	return w.applyStripe(ctx, t, w.paid)
+}
+
+func (w *worker) paymentFailed(ctx context.Context, t *asynq.Task) error {
+	return w.applyStripe(ctx, t, w.failed, w.scheduleHold)
+}
+
+func (w *worker) chargeRefunded(ctx context.Context, t *asynq.Task) error {
+	return w.applyStripe(ctx, t, w.refunded)
+}
+
+// paid applies payment_intent.succeeded: the deposit is paid, the booking
+// confirmed (unless cancelled: support is alerted) and the SMS written.
+func (w *worker) paid(ctx context.Context, tx bookings.Tx, ob *outbox, ev StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error) {
 	amount := ev.Object.AmountReceived
 	if amount == 0 {
 		amount = ev.Object.Amount
 	}
-	err = w.Store.Apply(ctx, be, func(ctx context.Context, tx bookings.Tx) (bookings.Result, error) {
-		b, err := findStripeBooking(ctx, tx, ev.Object)
-		if err != nil {
-			return bookings.Result{}, err
+	nb, out := bookings.ApplyPaymentSucceeded(b, ev.Object.ID, now)
+	if err := tx.UpdateBooking(ctx, nb, now); err != nil {
+		return bookings.Result{}, err
+	}
+	w.countTransitions(b, nb)
+	res := bookings.Result{BookingID: b.ID, Outcome: "paid"}
+	if out.Record {
+		if _, err := tx.AddTransaction(ctx, bookings.Transaction{BookingID: b.ID, Kind: bookings.KindPayment,
+			Amount: amount, Currency: ev.Object.Currency, StripeObjectID: ev.Object.ID,
+			StripeEventID: ev.EventID, CreatedAt: now}); err != nil {
+			return res, err
 		}
-		now := w.Now()
-		nb, out := bookings.ApplyPaymentSucceeded(b, ev.Object.ID, now)
-		if err := tx.UpdateBooking(ctx, nb, now); err != nil {
-			return bookings.Result{}, err
-		}
-		res := bookings.Result{BookingID: b.ID, Outcome: "paid"}
-		if out.Record {
-			if _, err := tx.AddTransaction(ctx, bookings.Transaction{BookingID: b.ID, Kind: bookings.KindPayment,
-				Amount: amount, Currency: ev.Object.Currency, StripeObjectID: ev.Object.ID,
-				StripeEventID: ev.EventID, CreatedAt: now}); err != nil {
-				return res, err
-			}
-		}
-		ob := w.outbox(tx, prefix)
-		d := data(nb)
-		d.Amount, d.Currency = amount, ev.Object.Currency
-		switch {
-		case out.PaidWhileCancelled:
-			res.Outcome = "paid_cancelled_booking"
-			err = ob.alert(ctx, nb, "payment received for a cancelled booking",
-				fmt.Sprintf("PaymentIntent %s paid %s; booking stays cancelled and may need a refund.",
-					ev.Object.ID, notifications.FormatAmount(amount, ev.Object.Currency)))
-		case out.Confirm:
-			err = ob.sms(ctx, nb, notifications.TemplateConfirmationSMS, d)
-		}
-		w.countTransitions(b, nb)
-		return res, err
-	})
-	return w.settle(ctx, err, prefix, "stripe:"+ev.EventID, log)
+	}
+	d := data(nb)
+	d.Amount, d.Currency = amount, ev.Object.Currency
+	switch {
+	case out.PaidWhileCancelled:
+		res.Outcome = "paid_cancelled_booking"
+		return res, ob.alert(ctx, nb, "payment received for a cancelled booking",
+			fmt.Sprintf("PaymentIntent %s paid %s; booking stays cancelled and may need a refund.",
+				ev.Object.ID, notifications.FormatAmount(amount, ev.Object.Currency)))
+	case out.Confirm:
+		return res, ob.sms(ctx, nb, notifications.TemplateConfirmationSMS, d)
+	}
+	return res, nil
 }
 
-// paymentFailed applies payment_intent.payment_failed and makes sure the
-// hold's auto-cancel is scheduled.
-func (w *worker) paymentFailed(ctx context.Context, t *asynq.Task) error {
-	ev, be, prefix, log, err := w.stripeTask(ctx, t)
-	if err != nil {
-		return err
+// failed applies payment_intent.payment_failed: an unpaid, not cancelled
+// booking waits for its deposit and the customer is emailed.
+func (w *worker) failed(ctx context.Context, tx bookings.Tx, ob *outbox, ev StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error) {
+	nb, out := bookings.ApplyPaymentFailed(b, ev.Object.ID, now, w.PaymentHold)
+	if !out.Pending {
+		return bookings.Result{BookingID: b.ID, Outcome: "ignored_" + string(b.Status) + "_booking"}, nil
 	}
-	err = w.Store.Apply(ctx, be, func(ctx context.Context, tx bookings.Tx) (bookings.Result, error) {
-		b, err := findStripeBooking(ctx, tx, ev.Object)
-		if err != nil {
-			return bookings.Result{}, err
-		}
-		now := w.Now()
-		nb, out := bookings.ApplyPaymentFailed(b, ev.Object.ID, now, w.PaymentHold)
-		if !out.Pending {
-			return bookings.Result{BookingID: b.ID, Outcome: "ignored_" + string(b.Status) + "_booking"}, nil
-		}
-		if err := tx.UpdateBooking(ctx, nb, now); err != nil {
-			return bookings.Result{}, err
-		}
-		w.countTransitions(b, nb)
-		d := data(nb)
-		d.Reason = ev.Object.FailureMessage
-		return bookings.Result{BookingID: b.ID, Outcome: "payment_pending"},
-			w.outbox(tx, prefix).email(ctx, nb, notifications.TemplatePaymentFailed, d)
-	})
-	return w.settle(ctx, err, prefix, "stripe:"+ev.EventID, log,
-		func(ctx context.Context) error { return w.scheduleHold(ctx, ev.Object) })
+	if err := tx.UpdateBooking(ctx, nb, now); err != nil {
+		return bookings.Result{}, err
+	}
+	w.countTransitions(b, nb)
+	d := data(nb)
+	d.Reason = ev.Object.FailureMessage
+	return bookings.Result{BookingID: b.ID, Outcome: "payment_pending"},
+		ob.email(ctx, nb, notifications.TemplatePaymentFailed, d)
+}
+
+// refunded applies charge.refunded: the amount newly refunded on the charge
+// is recorded once and emailed.
+func (w *worker) refunded(ctx context.Context, tx bookings.Tx, ob *outbox, ev StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error) {
+	before, err := tx.SumTransactions(ctx, bookings.KindRefund, ev.Object.ID)
+	if err != nil {
+		return bookings.Result{}, err
+	}
+	refunded := ev.Object.AmountRefunded
+	if refunded == 0 {
+		refunded = ev.Object.Amount
+	}
+	nb := bookings.ApplyRefund(b, now)
+	if err := tx.UpdateBooking(ctx, nb, now); err != nil {
+		return bookings.Result{}, err
+	}
+	w.countTransitions(b, nb)
+	delta := refunded - before
+	if delta <= 0 {
+		return bookings.Result{BookingID: b.ID, Outcome: "refund_already_recorded"}, nil
+	}
+	if _, err := tx.AddTransaction(ctx, bookings.Transaction{BookingID: b.ID, Kind: bookings.KindRefund,
+		Amount: delta, Currency: ev.Object.Currency, StripeObjectID: ev.Object.ID,
+		StripeEventID: ev.EventID, CreatedAt: now}); err != nil {
+		return bookings.Result{}, err
+	}
+	d := data(nb)
+	d.Amount, d.Currency = delta, ev.Object.Currency
+	return bookings.Result{BookingID: b.ID, Outcome: "refunded"},
+		ob.email(ctx, nb, notifications.TemplateRefund, d)
 }
 
 // scheduleHold makes sure the auto-cancel of the booking's running hold is
 // queued. It runs on every attempt, so a failure to schedule after the
 // commit is repaired by the retry; the task id makes it once per hold.
-func (w *worker) scheduleHold(ctx context.Context, o StripeObject) error {
+func (w *worker) scheduleHold(ctx context.Context, ev StripeEvent) error {
 	var b bookings.Booking
 	err := w.Store.Run(ctx, func(ctx context.Context, tx bookings.Tx) error {
 		var err error
-		b, err = findStripeBooking(ctx, tx, o)
+		b, err = findStripeBooking(ctx, tx, ev.Object)
 		return err
 	})
 	if err != nil {
@@ -145,49 +189,6 @@ func (w *worker) scheduleHold(ctx context.Context, o StripeObject) error {
 		return fmt.Errorf("schedule auto-cancel for booking %d: %w", b.ID, err)
 	}
 	return nil
-}
-
-// chargeRefunded applies charge.refunded: the amount newly refunded on the
-// charge is recorded once and emailed.
-func (w *worker) chargeRefunded(ctx context.Context, t *asynq.Task) error {
-	ev, be, prefix, log, err := w.stripeTask(ctx, t)
-	if err != nil {
-		return err
-	}
-	err = w.Store.Apply(ctx, be, func(ctx context.Context, tx bookings.Tx) (bookings.Result, error) {
-		b, err := findStripeBooking(ctx, tx, ev.Object)
-		if err != nil {
-			return bookings.Result{}, err
-		}
-		now := w.Now()
-		before, err := tx.SumTransactions(ctx, bookings.KindRefund, ev.Object.ID)
-		if err != nil {
-			return bookings.Result{}, err
-		}
-		refunded := ev.Object.AmountRefunded
-		if refunded == 0 {
-			refunded = ev.Object.Amount
-		}
-		nb := bookings.ApplyRefund(b, now)
-		if err := tx.UpdateBooking(ctx, nb, now); err != nil {
-			return bookings.Result{}, err
-		}
-		w.countTransitions(b, nb)
-		delta := refunded - before
-		if delta <= 0 {
-			return bookings.Result{BookingID: b.ID, Outcome: "refund_already_recorded"}, nil
-		}
-		if _, err := tx.AddTransaction(ctx, bookings.Transaction{BookingID: b.ID, Kind: bookings.KindRefund,
-			Amount: delta, Currency: ev.Object.Currency, StripeObjectID: ev.Object.ID,
-			StripeEventID: ev.EventID, CreatedAt: now}); err != nil {
-			return bookings.Result{}, err
-		}
-		d := data(nb)
-		d.Amount, d.Currency = delta, ev.Object.Currency
-		return bookings.Result{BookingID: b.ID, Outcome: "refunded"},
-			w.outbox(tx, prefix).email(ctx, nb, notifications.TemplateRefund, d)
-	})
-	return w.settle(ctx, err, prefix, "stripe:"+ev.EventID, log)
 }
 
 // countTransitions counts what changed between two versions of a booking.
