@@ -18,11 +18,18 @@ const (
 // NewProbes returns the HTTP handler of a worker-only process: health,
 // readiness and metrics, no webhooks.
 func NewProbes(d Deps) *echo.Echo {
+	e := newEcho(d)
+	probes(e, d)
+	return e
+}
+
+// newEcho is an Echo with the gateway's error handler, panic recovery and
+// request metrics.
+func newEcho(d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	e.Use(middleware.Recover(), httpMetrics(d.Metrics))
-	probes(e, d)
 	return e
 }
 
@@ -38,11 +45,7 @@ func New(cfg Config, d Deps) *echo.Echo {
 	if cfg.EnqueueTimeout <= 0 {
 		cfg.EnqueueTimeout = defaultEnqueueTimeout
 	}
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(d.Log)
-	e.Use(middleware.Recover(), httpMetrics(d.Metrics))
-
+	e := newEcho(d)
 	w := &webhooks{cfg: cfg, d: d}
 	// A trailing slash is served, never redirected: senders treat 3xx as
 	// failure, and Twilio signs the URL exactly as it called it.
