@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,7 +57,7 @@ func serve(ctx context.Context, e *env, api, work bool) error {
 		defer a.publishEmbeddedRedis()()
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- serveHTTP(srv, ln, a.cfg.TLSCertFile, a.cfg.TLSKeyFile) }()
+	go func() { errc <- serveHTTP(srv, ln) }()
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -74,10 +75,10 @@ func serve(ctx context.Context, e *env, api, work bool) error {
 	return err
 }
 
-func serveHTTP(srv *http.Server, ln net.Listener, cert, key string) error {
+func serveHTTP(srv *http.Server, ln net.Listener) error {
 	var err error
-	if cert != "" {
-		err = srv.ServeTLS(ln, cert, key)
+	if srv.TLSConfig != nil {
+		err = srv.ServeTLS(ln, "", "")
 	} else {
 		err = srv.Serve(ln)
 	}
@@ -99,11 +100,20 @@ func (a *app) httpServer(m *metrics.Metrics, api bool) (*http.Server, net.Listen
 		deps.Ops = a.opsHandler()
 		h = a.receiver(deps)
 	}
+	var tlsConfig *tls.Config
+	if a.cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(a.cfg.TLSCertFile, a.cfg.TLSKeyFile)
+		if err != nil {
+			return nil, nil, fmt.Errorf("TLS_CERT_FILE, TLS_KEY_FILE: %w", err)
+		}
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
 	}
 	return &http.Server{
+		TLSConfig:         tlsConfig,
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
