@@ -2,15 +2,11 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/reserveeasy/gateway/metrics"
 )
 
 // readyz answers 200 when Redis and the database answer, else 503 naming
@@ -38,28 +34,5 @@ func readyz(d Deps) echo.HandlerFunc {
 		}
 		res["status"] = "ready"
 		return c.JSON(http.StatusOK, res)
-	}
-}
-
-// httpMetrics counts requests by route template (never by raw path, which
-// would explode label cardinality).
-func httpMetrics(m *metrics.Metrics) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			start := time.Now()
-			err := next(c)
-			route := c.Path()
-			if route == "" {
-				route = "unmatched"
-			}
-			code := c.Response().Status
-			var he *echo.HTTPError
-			if err != nil && errors.As(err, &he) {
-				code = he.Code
-			}
-			m.HTTPRequests.WithLabelValues(c.Request().Method, route, strconv.Itoa(code)).Inc()
-			m.HTTPSeconds.WithLabelValues(c.Request().Method, route).Observe(time.Since(start).Seconds())
-			return err
-		}
 	}
 }
