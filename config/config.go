@@ -77,7 +77,7 @@ func (c Config) SendsSMS() bool {
 func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
-		HTTPAddr:             p.str("HTTP_ADDR", DefaultHTTPAddr),
+		HTTPAddr:             p.listenAddr("HTTP_ADDR", DefaultHTTPAddr),
 		TLSCertFile:          p.str("TLS_CERT_FILE", ""),
 		TLSKeyFile:           p.str("TLS_KEY_FILE", ""),
 		PublicBaseURL:        strings.TrimRight(p.httpURL("PUBLIC_BASE_URL"), "/"),

@@ -99,6 +99,7 @@ func TestLoadErrors(t *testing.T) {
 		{"tls pair", "TLS_CERT_FILE", "cert.pem", "TLS_CERT_FILE and TLS_KEY_FILE"},
 		{"ops pair", "OPS_USERNAME", "ops", "OPS_USERNAME and OPS_PASSWORD"},
 		{"account sid", "TWILIO_ACCOUNT_SID", "XX1", "TWILIO_ACCOUNT_SID: must start with AC"},
+		{"listen address", "HTTP_ADDR", "8080", "HTTP_ADDR: \"8080\" is not a listen address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/mail"
 	"net/url"
 	"strconv"
@@ -25,6 +26,16 @@ func (p *parser) str(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// listenAddr reads a host:port to listen on (host may be empty).
+func (p *parser) listenAddr(name, def string) string {
+	v := p.str(name, def)
+	if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+		p.fail(name, "%q is not a listen address like :8080 or 127.0.0.1:8080", v)
+		return def
+	}
+	return v
 }
 
 // list splits a comma-separated setting, dropping blanks.

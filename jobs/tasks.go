@@ -29,6 +29,10 @@ const (
 // Queues maps each queue to its priority weight for asynq.Config.Queues.
 func Queues() map[string]int { return map[string]int{QueueWebhooks: 6, QueueHolds: 3} }
 
+// taskTimeout bounds one run of a task (a hung SMTP server or database):
+// the run fails and is retried.
+const taskTimeout = 2 * time.Minute
+
 // MaxRetry is how often a task is retried before it is archived. With
 // Asynq's exponential backoff, 15 retries span about a day and a half.
 const MaxRetry = 15
@@ -110,7 +114,7 @@ func NewStripeTask(taskType string, ev StripeEvent) (*asynq.Task, string, error)
 		return nil, "", fmt.Errorf("encode stripe event %s: %w", ev.EventID, err)
 	}
 	id := "stripe:" + ev.EventID
-	return asynq.NewTask(taskType, b, asynq.TaskID(id), asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry)), id, nil
+	return asynq.NewTask(taskType, b, asynq.TaskID(id), asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry), asynq.Timeout(taskTimeout)), id, nil
 }
 
 // NewSMSStatusTask builds the task for a Twilio status callback and its
@@ -121,7 +125,7 @@ func NewSMSStatusTask(s SMSStatus) (*asynq.Task, string, error) {
 		return nil, "", fmt.Errorf("encode sms status %s: %w", s.Key, err)
 	}
 	id := "twilio:" + s.Key
-	return asynq.NewTask(TypeSMSStatus, b, asynq.TaskID(id), asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry)), id, nil
+	return asynq.NewTask(TypeSMSStatus, b, asynq.TaskID(id), asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry), asynq.Timeout(taskTimeout)), id, nil
 }
 
 // NewAutoCancelTask builds the auto-cancel for one hold: one task per hold,
@@ -133,7 +137,7 @@ func NewAutoCancelTask(a AutoCancel) (*asynq.Task, error) {
 	}
 	id := fmt.Sprintf("hold:%d:%d", a.BookingID, a.HoldExpiresAt.Unix())
 	return asynq.NewTask(TypeAutoCancel, b, asynq.TaskID(id), asynq.Queue(QueueHolds),
-		asynq.MaxRetry(MaxRetry), asynq.ProcessAt(ceilSecond(a.HoldExpiresAt))), nil
+		asynq.MaxRetry(MaxRetry), asynq.Timeout(taskTimeout), asynq.ProcessAt(ceilSecond(a.HoldExpiresAt))), nil
 }
 
 // ceilSecond rounds t up to a whole second: Asynq keeps due times in whole
