@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzStripe$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzParseTwilioForm$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzDecodeStripeEvent$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./jobs -run='^$$' -fuzz='^FuzzDecodeStripeObject$$' -fuzztime=$(FUZZTIME)
 
 # docker-check checks the Dockerfile and docker-compose.yml without a Docker engine.
 docker-check:

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -39,11 +38,10 @@ func (w *webhooks) acceptStripe(c echo.Context) (string, error) {
 		w.d.Log.Warn("ignoring unhandled Stripe event type", "provider", "stripe", "event_id", ev.ID, "type", ev.Type)
 		return metrics.OutcomeIgnored, nil
 	}
-	var obj jobs.StripeObject
-	if err := json.Unmarshal(ev.Object, &obj); err != nil {
-		return "", &badRequest{msg: "data.object is not a Stripe object"}
+	obj, err := jobs.DecodeStripeObject(ev.Object)
+	if err != nil {
+		return "", &badRequest{msg: "data.object is not a JSON object"}
 	}
-	obj.FailureMessage = failureMessage(ev.Object)
 	task, id, err := jobs.NewStripeTask(taskType, jobs.StripeEvent{
 		EventID: ev.ID, Type: ev.Type, APIVersion: ev.APIVersion, Created: ev.Created,
 		ReceivedAt: w.d.Now().UTC(), Object: obj, Raw: body,
@@ -57,21 +55,4 @@ func (w *webhooks) acceptStripe(c echo.Context) (string, error) {
 	}
 	w.d.Log.Info("stripe event queued", "provider", "stripe", "event_id", ev.ID, "task_id", id, "type", ev.Type, "duplicate", dup)
 	return queued(dup), nil
-}
-
-// failureMessage reads last_payment_error.message of a PaymentIntent, if any.
-func failureMessage(obj json.RawMessage) string {
-	var pi struct {
-		LastPaymentError *struct {
-			Message string `json:"message"`
-			Code    string `json:"code"`
-		} `json:"last_payment_error"`
-	}
-	if json.Unmarshal(obj, &pi) != nil || pi.LastPaymentError == nil {
-		return ""
-	}
-	if pi.LastPaymentError.Message != "" {
-		return pi.LastPaymentError.Message
-	}
-	return pi.LastPaymentError.Code
 }
