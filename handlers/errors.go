@@ -78,6 +78,6 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			_ = c.NoContent(code)
 			return
 		}
-		_ = c.JSON(code, map[string]string{"error": msg})
+		_ = writeJSON(c, code, map[string]string{"error": msg})
 	}
 }

@@ -30,9 +30,9 @@ func readyz(d Deps) echo.HandlerFunc {
 		if len(down) > 0 {
 			res["status"] = "unavailable"
 			res["down"] = strings.Join(down, ",")
-			return c.JSON(http.StatusServiceUnavailable, res)
+			return writeJSON(c, http.StatusServiceUnavailable, res)
 		}
 		res["status"] = "ready"
-		return c.JSON(http.StatusOK, res)
+		return writeJSON(c, http.StatusOK, res)
 	}
 }

@@ -35,7 +35,7 @@ func newEcho(d Deps) *echo.Echo {
 
 // probes registers /healthz, /readyz and /metrics.
 func probes(e *echo.Echo, d Deps) {
-	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/healthz", func(c echo.Context) error { return writeJSON(c, http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", readyz(d))
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -121,5 +122,28 @@ func TestStripeConcurrentCopiesQueueOnce(t *testing.T) {
 	}
 	if n := len(f.tasks(t)); n != 1 {
 		t.Errorf("tasks = %d, want exactly 1", n)
+	}
+}
+
+// TestBodiesAreExact: the answers are the documented bytes, with no
+// trailing newline, for senders and tests that compare them exactly.
+func TestBodiesAreExact(t *testing.T) {
+	f := newFixture(t)
+	body := stripeEvent("evt_exact", "payment_intent.succeeded")
+	req := httptest.NewRequest(http.MethodPost, handlers.StripePath, bytes.NewReader(body))
+	req.Header.Set("Stripe-Signature", verify.SignStripe(body, stripeSecret, f.now))
+	rec := httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	if got := rec.Body.String(); got != `{"received":true}` || rec.Header().Get("Content-Type") != "application/json" {
+		t.Errorf("body %q, content type %q", got, rec.Header().Get("Content-Type"))
+	}
+	form := twilioForm("SMexact", "sent")
+	req = httptest.NewRequest(http.MethodPost, publicBase+handlers.TwilioPath, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", verify.SignTwilio(twilioToken, publicBase+handlers.TwilioPath, form))
+	rec = httptest.NewRecorder()
+	f.handler.ServeHTTP(rec, req)
+	if got := rec.Body.String(); got != `{"status":"received"}` {
+		t.Errorf("twilio body %q", got)
 	}
 }

@@ -29,7 +29,7 @@ func (w *webhooks) acceptTwilio(c echo.Context) (string, error) {
 	}
 	r := c.Request()
 	params, err := verify.Twilio(verify.TwilioRequest{
-		URL:         verify.TwilioURL(w.cfg.PublicBaseURL, c.Scheme(), r.Host, r.RequestURI),
+		URL:         verify.TwilioURL(w.cfg.PublicBaseURL, c.Scheme(), r.Host, r.URL.RequestURI()),
 		Signature:   r.Header.Get("X-Twilio-Signature"),
 		ContentType: r.Header.Get("Content-Type"),
 		Body:        body,

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -45,7 +47,7 @@ func (w *webhooks) answer(c echo.Context, provider string, start time.Time, outc
 	}()
 	if err == nil {
 		w.d.Metrics.Webhooks.WithLabelValues(provider, outcome).Inc()
-		return c.JSON(http.StatusOK, ok)
+		return writeJSON(c, http.StatusOK, ok)
 	}
 	status, outcome, msg := classify(provider, err)
 	w.d.Metrics.Webhooks.WithLabelValues(provider, outcome).Inc()
@@ -54,7 +56,7 @@ func (w *webhooks) answer(c echo.Context, provider string, start time.Time, outc
 		level = w.d.Log.Error
 	}
 	level("webhook rejected", "provider", provider, "status", status, "outcome", outcome, "err", err)
-	return c.JSON(status, map[string]string{"error": msg})
+	return writeJSON(c, status, map[string]string{"error": msg})
 }
 
 // queued maps Enqueue's result to an outcome.
@@ -63,4 +65,14 @@ func queued(duplicate bool) string {
 		return metrics.OutcomeDuplicate
 	}
 	return metrics.OutcomeAccepted
+}
+
+// writeJSON answers v as compact JSON without Echo's trailing newline, so
+// bodies are byte for byte the documented ones ({"received":true}).
+func writeJSON(c echo.Context, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	return c.Blob(status, echo.MIMEApplicationJSON, b)
 }
