@@ -34,6 +34,7 @@ type Redis struct {
 	ConnOpt asynq.RedisConnOpt
 	// Embedded is the in-process Redis, nil when REDIS_URL is set.
 	Embedded *miniredis.Miniredis
+	host     string // for messages: the URL's host, without credentials
 	stop     chan struct{}
 }
 
@@ -43,7 +44,9 @@ type connOpt func() redis.UniversalClient
 // MakeRedisClient implements asynq.RedisConnOpt.
 func (f connOpt) MakeRedisClient() interface{} { return f() }
 
-// Open connects to rawURL, or starts an embedded Redis when rawURL is "".
+// Open prepares clients for rawURL, or starts an embedded Redis when rawURL
+// is "". It does not wait for Redis to answer (Ping does): a receiver may
+// start while Redis is down, answer 503 and report it in its readiness.
 // Forms: redis://[user:pass@]host:port[/db], rediss://... (TLS),
 // redis-sentinel://[:pass@]host1:port,host2:port?master_name=NAME[&db=N],
 // redis-cluster://host1:port?addr=host2:port&addr=host3:port (rediss-cluster
@@ -59,6 +62,7 @@ func Open(ctx context.Context, rawURL string) (*Redis, error) {
 		rawURL = "redis://" + mr.Addr()
 		go r.tickEmbedded()
 	}
+	r.host = redactedHost(rawURL)
 	mk, err := clientMaker(rawURL)
 	if err != nil {
 		r.Close()
@@ -66,10 +70,6 @@ func Open(ctx context.Context, rawURL string) (*Redis, error) {
 	}
 	r.ConnOpt = connOpt(func() redis.UniversalClient { return mk(false) })
 	r.Client = mk(true)
-	if err := r.Client.Ping(ctx).Err(); err != nil {
-		r.Close()
-		return nil, fmt.Errorf("ping redis at %s: %w", redactedHost(rawURL), err)
-	}
 	return r, nil
 }
 
@@ -97,7 +97,12 @@ func (r *Redis) Addr() string {
 }
 
 // Ping checks Redis answers.
-func (r *Redis) Ping(ctx context.Context) error { return r.Client.Ping(ctx).Err() }
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.Client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis at %s: %w", r.host, err)
+	}
+	return nil
+}
 
 // Close closes the client and stops an embedded Redis (losing its tasks).
 func (r *Redis) Close() error {

@@ -43,6 +43,21 @@ var _ bookings.Store = (*Store)(nil)
 // key=value string) and checks it answers. It does not migrate: call
 // Migrate.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	s, err := OpenLazy(dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.DB().PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return s, nil
+}
+
+// OpenLazy is Open without connecting: it fails only for a malformed dsn,
+// and the store connects (and reconnects) when used. A server may start
+// while the database is down and report it in its readiness check.
+func OpenLazy(dsn string) (*Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -51,10 +66,6 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	db.SetMaxIdleConns(maxIdleConns)
 	db.SetConnMaxLifetime(connMaxLifetime)
 	db.SetConnMaxIdleTime(connMaxIdleTime)
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("connect to postgres: %w", err)
-	}
 	return &Store{Store: sqldb.New(db, sqldb.Postgres)}, nil
 }
 

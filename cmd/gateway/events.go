@@ -25,7 +25,7 @@ func openTools(ctx context.Context, e *env, withRedis bool) (*tools, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := openStore(ctx, cfg.DatabaseURL, cfg.Migrate)
+	s, err := openStore(ctx, cfg.DatabaseURL, cfg.Migrate, false)
 	if err != nil {
 		return nil, err
 	}
@@ -36,6 +36,11 @@ func openTools(ctx context.Context, e *env, withRedis bool) (*tools, error) {
 	u, err := redisURLForTools(cfg)
 	if err == nil {
 		t.redis, err = queue.Open(ctx, u)
+	}
+	if err == nil {
+		if err = t.redis.Ping(ctx); err != nil {
+			t.redis.Close()
+		}
 	}
 	if err != nil {
 		s.Close()

@@ -6,11 +6,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Bounds of the harness. Start covers migrations on a busy machine; stop
@@ -185,4 +188,10 @@ func eventually(t *testing.T, timeout time.Duration, cond func() string) {
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
+}
+
+// TestMain quiets go-redis's pool messages, as main does.
+func TestMain(m *testing.M) {
+	redis.SetLogger(quietRedisLog{})
+	os.Exit(m.Run())
 }

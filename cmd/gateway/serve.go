@@ -93,7 +93,7 @@ func serveHTTP(srv *http.Server, ln net.Listener) error {
 func (a *app) httpServer(m *metrics.Metrics, api bool) (*http.Server, net.Listener, error) {
 	insp := asynq.NewInspector(a.redis.ConnOpt)
 	m.Registry.MustRegister(metrics.NewQueueCollector(insp))
-	deps := handlers.Deps{Redis: a.redis, DB: a.store, Metrics: m, Log: a.log, Now: time.Now}
+	deps := handlers.Deps{Redis: a.redis, DB: handlers.PingerFunc(a.dbReady), Metrics: m, Log: a.log, Now: time.Now}
 	var h http.Handler = handlers.NewProbes(deps)
 	if api {
 		deps.Queue = queue.NewIngress(a.redis, completedRetention)

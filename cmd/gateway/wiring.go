@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/bookings/postgres"
@@ -15,11 +18,16 @@ import (
 
 // app holds what every long-running command opens.
 type app struct {
-	cfg   config.Config
-	log   *slog.Logger
-	store bookings.Store
-	redis *queue.Redis
+	cfg      config.Config
+	log      *slog.Logger
+	store    migrator
+	redis    *queue.Redis
+	migrated atomic.Bool // the database schema is up to date
 }
+
+// migrateRetry is how often a server retries migrating a database that
+// was down when it started.
+const migrateRetry = 3 * time.Second
 
 // loadConfig reads the settings and makes the logger.
 func loadConfig(e *env) (config.Config, *slog.Logger, error) {
@@ -35,15 +43,17 @@ func loadConfig(e *env) (config.Config, *slog.Logger, error) {
 	return cfg, slog.New(h), nil
 }
 
-// open loads the settings and opens the database (migrating it unless
-// MIGRATE=false) and Redis.
+// open loads the settings and opens the database and Redis. A server
+// starts even while either is down: it answers 503 (webhooks) and reports
+// what is down (/readyz) until they answer, and migrates the database
+// (unless MIGRATE=false) as soon as it can.
 func open(ctx context.Context, e *env) (*app, error) {
 	cfg, log, err := loadConfig(e)
 	if err != nil {
 		return nil, err
 	}
 	log.Info("starting", "config", cfg.String())
-	store, err := openStore(ctx, cfg.DatabaseURL, cfg.Migrate)
+	store, err := openStore(ctx, cfg.DatabaseURL, false, true)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +62,56 @@ func open(ctx context.Context, e *env) (*app, error) {
 		store.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, log: log, store: store, redis: r}, nil
+	a := &app{cfg: cfg, log: log, store: store, redis: r}
+	if err := r.Ping(ctx); err != nil {
+		log.Error("redis does not answer yet: webhooks get 503 until it does", "err", err)
+	}
+	a.migrated.Store(!cfg.Migrate)
+	if cfg.Migrate {
+		if err := a.migrate(ctx); err != nil {
+			log.Error("database not migrated yet: retrying in the background", "err", err)
+			go a.migrateUntilDone(ctx)
+		}
+	}
+	return a, nil
+}
+
+// migrate applies the migrations and records that they are.
+func (a *app) migrate(ctx context.Context) error {
+	if err := a.store.Migrate(ctx); err != nil {
+		return err
+	}
+	a.migrated.Store(true)
+	return nil
+}
+
+// migrateUntilDone retries the migrations every few seconds until they
+// succeed or ctx ends.
+func (a *app) migrateUntilDone(ctx context.Context) {
+	t := time.NewTicker(migrateRetry)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := a.migrate(ctx); err != nil {
+			a.log.Warn("database still not migrated", "err", err)
+			continue
+		}
+		a.log.Info("database migrated")
+		return
+	}
+}
+
+// dbReady answers the readiness check for the database: it answers and
+// its migrations are applied.
+func (a *app) dbReady(ctx context.Context) error {
+	if !a.migrated.Load() {
+		return errors.New("migrations not applied yet")
+	}
+	return a.store.Ping(ctx)
 }
 
 func (a *app) Close() {
@@ -70,13 +129,17 @@ type migrator interface {
 	Migrate(ctx context.Context) error
 }
 
-// openStore opens DATABASE_URL: postgres://... or sqlite:PATH.
-func openStore(ctx context.Context, dbURL string, migrate bool) (bookings.Store, error) {
+// openStore opens DATABASE_URL: postgres://... or sqlite:PATH. A lazy
+// PostgreSQL store does not wait for the server to answer.
+func openStore(ctx context.Context, dbURL string, migrate, lazy bool) (migrator, error) {
 	var s migrator
 	var err error
-	if path, ok := strings.CutPrefix(dbURL, "sqlite:"); ok {
+	switch path, ok := strings.CutPrefix(dbURL, "sqlite:"); {
+	case ok:
 		s, err = sqlite.Open(ctx, strings.TrimPrefix(path, "//"))
-	} else {
+	case lazy:
+		s, err = postgres.OpenLazy(dbURL)
+	default:
 		s, err = postgres.Open(ctx, dbURL)
 	}
 	if err != nil {
@@ -96,7 +159,7 @@ func runMigrate(ctx context.Context, e *env, _ []string) error {
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, cfg.DatabaseURL, true)
+	s, err := openStore(ctx, cfg.DatabaseURL, true, false)
 	if err != nil {
 		return err
 	}
