@@ -62,32 +62,39 @@ type PaymentOutcome struct {
 	// Record is true when a payment row belongs in transactions (the booking
 	// was not already paid by this PaymentIntent).
 	Record bool
-	// Confirm is true when the booking became (or stays) confirmed and the
-	// confirmation SMS should go out.
+	// Confirm is true when this payment confirmed the booking: the
+	// confirmation SMS goes out (once: a booking already paid is not
+	// confirmed again).
 	Confirm bool
 	// PaidWhileCancelled is true when money arrived for a cancelled booking:
 	// it is not reconfirmed and support is alerted.
 	PaidWhileCancelled bool
+	// PaidTwice is true when a booking already paid by one PaymentIntent is
+	// paid by another: support is alerted (a refund may be due).
+	PaidTwice bool
 }
 
 // ApplyPaymentSucceeded marks the deposit paid by PaymentIntent pi.
 func ApplyPaymentSucceeded(b Booking, pi string, now time.Time) (Booking, PaymentOutcome) {
-	out := PaymentOutcome{Record: !(b.DepositPaid && b.StripePaymentIntentID == pi)}
-	if !b.DepositPaid {
+	wasPaid := b.DepositPaid
+	out := PaymentOutcome{Record: !(wasPaid && (b.StripePaymentIntentID == pi || pi == ""))}
+	if !wasPaid {
 		b.DepositPaid = true
 		b.DepositPaidAt = now
+		if pi != "" {
+			b.StripePaymentIntentID = pi
+		}
 	}
-	if pi != "" {
-		b.StripePaymentIntentID = pi
-	}
-	switch b.Status {
-	case StatusCancelled:
-		out.PaidWhileCancelled = true
+	b.HoldExpiresAt = time.Time{}
+	switch {
+	case b.Status == StatusCancelled:
+		out.PaidWhileCancelled = out.Record
+	case wasPaid:
+		out.PaidTwice = out.Record
 	default:
 		b.Status = StatusConfirmed
 		out.Confirm = true
 	}
-	b.HoldExpiresAt = time.Time{}
 	return b, out
 }
 

@@ -111,8 +111,15 @@ func (w *worker) paid(ctx context.Context, tx bookings.Tx, ob *outbox, ev Stripe
 		return res, ob.alert(ctx, nb, "payment received for a cancelled booking",
 			fmt.Sprintf("PaymentIntent %s paid %s; booking stays cancelled and may need a refund.",
 				ev.Object.ID, notifications.FormatAmount(amount, ev.Object.Currency)))
+	case out.PaidTwice:
+		res.Outcome = "paid_twice"
+		return res, ob.alert(ctx, nb, "deposit paid twice",
+			fmt.Sprintf("PaymentIntent %s paid %s for a booking already paid by %s; a refund may be due.",
+				ev.Object.ID, notifications.FormatAmount(amount, ev.Object.Currency), nb.StripePaymentIntentID))
 	case out.Confirm:
 		return res, ob.sms(ctx, nb, notifications.TemplateConfirmationSMS, d)
+	case !out.Record:
+		res.Outcome = "already_paid"
 	}
 	return res, nil
 }

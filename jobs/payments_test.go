@@ -179,3 +179,28 @@ func TestUndecodablePayloadIsNotRetried(t *testing.T) {
 		}
 	}
 }
+
+// TestPaidAgain: another event for the same PaymentIntent changes nothing
+// and sends nothing; a second PaymentIntent is recorded and support is
+// alerted, without a second confirmation SMS.
+func TestPaidAgain(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b := f.booking(bookings.StatusPaymentPending)
+		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_a1", "payment_intent.succeeded", intent(b.ID, "pi_a")))
+		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_a2", "payment_intent.succeeded", intent(b.ID, "pi_a")))
+		if n, m := len(f.transactions(b.ID)), len(f.out.sms); n != 1 || m != 1 {
+			t.Fatalf("after a second event for one intent: %d transactions, %d sms; want 1 and 1", n, m)
+		}
+		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_b1", "payment_intent.succeeded", intent(b.ID, "pi_b")))
+		if n, m := len(f.transactions(b.ID)), len(f.out.sms); n != 2 || m != 1 {
+			t.Errorf("after a second intent: %d transactions, %d sms; want 2 and 1", n, m)
+		}
+		if alerts := f.out.emailsTo(support); len(alerts) != 1 || !strings.Contains(alerts[0].Subject, "paid twice") {
+			t.Errorf("support alerts = %+v", alerts)
+		}
+		if got := f.get(b.ID); got.StripePaymentIntentID != "pi_a" {
+			t.Errorf("stripe_payment_intent_id = %q, want the first intent kept", got.StripePaymentIntentID)
+		}
+	})
+}
