@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reserveeasy/gateway/handlers"
+	"github.com/reserveeasy/gateway/verify"
 )
 
 func sortStrings(xs []string) []string {
@@ -62,13 +63,25 @@ func TestTwilioStatuses(t *testing.T) {
 	}
 }
 
+// TestTwilioMalformedForm: a genuine request whose form cannot be read is
+// 400; a forged one is 403 whatever its body.
 func TestTwilioMalformedForm(t *testing.T) {
 	f := newFixture(t)
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+handlers.TwilioPath, strings.NewReader("MessageSid=%zz"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", "x")
-	if code, body := do(t, req); code != http.StatusBadRequest {
-		t.Fatalf("got %d %s, want 400", code, body)
+	for _, tt := range []struct {
+		name, sig string
+		want      int
+	}{
+		{"signed", verify.SignTwilio(twilioToken, publicBase+handlers.TwilioPath, nil), http.StatusBadRequest},
+		{"forged", "eA==", http.StatusForbidden},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, f.srv.URL+handlers.TwilioPath, strings.NewReader("MessageSid=%zz"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Twilio-Signature", tt.sig)
+			if code, body := do(t, req); code != tt.want {
+				t.Fatalf("got %d %s, want %d", code, body, tt.want)
+			}
+		})
 	}
 }
 

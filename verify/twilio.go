@@ -75,23 +75,39 @@ func Twilio(req TwilioRequest, tokens []string) (url.Values, error) {
 		return query, nil
 	}
 
+	// A body we cannot read as a form is still authenticated first (over the
+	// URL and whatever parameters could be read), so that a forged request
+	// is refused as such and only a genuine one is called malformed.
 	if !isForm(req.ContentType) && len(req.Body) > 0 {
-		return nil, fmt.Errorf("read twilio body of type %q without bodySHA256: %w", req.ContentType, ErrMalformed)
+		if signedByAny(tokens, req.URL, nil, req.Signature) {
+			return nil, fmt.Errorf("read twilio body of type %q without bodySHA256: %w", req.ContentType, ErrMalformed)
+		}
+		return nil, ErrInvalidSignature
 	}
 	params, err := ParseTwilioForm(req.Body)
 	if err != nil {
-		return nil, err
-	}
-	valid := false
-	for _, token := range tokens {
-		if validForm(token, req.URL, params, req.Signature) {
-			valid = true
+		partial, _ := url.ParseQuery(string(req.Body))
+		if signedByAny(tokens, req.URL, partial, req.Signature) || signedByAny(tokens, req.URL, nil, req.Signature) {
+			return nil, err
 		}
+		return nil, ErrInvalidSignature
 	}
-	if !valid {
+	if !signedByAny(tokens, req.URL, params, req.Signature) {
 		return nil, ErrInvalidSignature
 	}
 	return params, nil
+}
+
+// signedByAny reports whether any token signed the URL and params with sig.
+// Every token is tried, so the time taken does not tell which one matched.
+func signedByAny(tokens []string, rawURL string, params url.Values, sig string) bool {
+	valid := false
+	for _, token := range tokens {
+		if validForm(token, rawURL, params, sig) {
+			valid = true
+		}
+	}
+	return valid
 }
 
 // SignTwilio returns the X-Twilio-Signature Twilio sends for a form POST of

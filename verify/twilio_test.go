@@ -261,16 +261,34 @@ func TestTwilio(t *testing.T) {
 			wantErr: verify.ErrInvalidSignature,
 		},
 		{
-			name:    "json body without bodySHA256",
-			req:     verify.TwilioRequest{URL: "https://example.com/myapp", Signature: jsonSig, ContentType: "application/json", Body: []byte(jsonBody)},
+			name:    "json body without bodySHA256, signed",
+			req:     verify.TwilioRequest{URL: "https://example.com/myapp", Signature: verify.SignTwilio(docToken, "https://example.com/myapp", nil), ContentType: "application/json", Body: []byte(jsonBody)},
 			tokens:  []string{docToken},
 			wantErr: verify.ErrMalformed,
 		},
 		{
-			name:    "undecodable form",
-			req:     verify.TwilioRequest{URL: docURL, Signature: docSig, ContentType: formType, Body: []byte("CallSid=%zz")},
+			name:    "json body without bodySHA256, forged",
+			req:     verify.TwilioRequest{URL: "https://example.com/myapp", Signature: jsonSig, ContentType: "application/json", Body: []byte(jsonBody)},
+			tokens:  []string{docToken},
+			wantErr: verify.ErrInvalidSignature,
+		},
+		{
+			name:    "undecodable form, signed",
+			req:     verify.TwilioRequest{URL: docURL, Signature: verify.SignTwilio(docToken, docURL, nil), ContentType: formType, Body: []byte("CallSid=%zz")},
 			tokens:  []string{docToken},
 			wantErr: verify.ErrMalformed,
+		},
+		{
+			name:    "undecodable form, signed over what could be read",
+			req:     verify.TwilioRequest{URL: docURL, Signature: verify.SignTwilio(docToken, docURL, url.Values{"To": {"+1"}}), ContentType: formType, Body: []byte("To=%2B1&CallSid=%zz")},
+			tokens:  []string{docToken},
+			wantErr: verify.ErrMalformed,
+		},
+		{
+			name:    "undecodable form, forged",
+			req:     verify.TwilioRequest{URL: docURL, Signature: docSig, ContentType: formType, Body: []byte("CallSid=%zz")},
+			tokens:  []string{docToken},
+			wantErr: verify.ErrInvalidSignature,
 		},
 		{
 			name:    "unparsable url",
