@@ -27,6 +27,9 @@ type SMTPMailer struct {
 	from       string
 	fromDomain string
 	opts       []gomail.Option
+	// noAuth is opts without the credentials, for a server that offers no
+	// AUTH (a local sink such as mailpit) although SMTP_URL carries some.
+	noAuth []gomail.Option
 }
 
 var _ Mailer = (*SMTPMailer)(nil)
@@ -52,16 +55,17 @@ func newSMTPMailer(u *url.URL, from string, tlsConfig *tls.Config) (*SMTPMailer,
 	if err != nil {
 		return nil, fmt.Errorf("new smtp mailer: parse from address %q: %w", from, err)
 	}
-	opts, err := smtpOptions(u, tlsConfig)
+	noAuth, err := smtpOptions(u, tlsConfig)
 	if err != nil {
 		return nil, fmt.Errorf("new smtp mailer: %w", err)
 	}
+	opts := append(noAuth[:len(noAuth):len(noAuth)], authOptions(u)...)
 	// Fail now, not on the first email, if go-mail rejects the options.
 	if _, err := gomail.NewClient(u.Hostname(), opts...); err != nil {
 		return nil, fmt.Errorf("new smtp mailer: %w", err)
 	}
 	domain := addr.Address[strings.LastIndexByte(addr.Address, '@')+1:]
-	return &SMTPMailer{host: u.Hostname(), from: from, fromDomain: domain, opts: opts}, nil
+	return &SMTPMailer{host: u.Hostname(), from: from, fromDomain: domain, opts: opts, noAuth: noAuth}, nil
 }
 
 // smtpOptions turns an smtp:// or smtps:// URL into go-mail options.
@@ -91,13 +95,17 @@ func smtpOptions(u *url.URL, tlsConfig *tls.Config) ([]gomail.Option, error) {
 	if tlsConfig != nil {
 		opts = append(opts, gomail.WithTLSConfig(tlsConfig))
 	}
-	if u.User != nil {
-		pass, _ := u.User.Password()
-		opts = append(opts,
-			gomail.WithUsername(u.User.Username()), gomail.WithPassword(pass),
-			gomail.WithOpportunisticSMTPAuth(gomail.SMTPAuthPlain, gomail.SMTPAuthLogin))
-	}
 	return opts, nil
+}
+
+// authOptions are the credentials of the URL, if it carries any.
+func authOptions(u *url.URL) []gomail.Option {
+	if u.User == nil {
+		return nil
+	}
+	pass, _ := u.User.Password()
+	return []gomail.Option{gomail.WithUsername(u.User.Username()), gomail.WithPassword(pass),
+		gomail.WithOpportunisticSMTPAuth(gomail.SMTPAuthPlain, gomail.SMTPAuthLogin)}
 }
 
 // SendEmail sends m and returns its Message-ID header as the ProviderID.
@@ -111,11 +119,10 @@ func (s *SMTPMailer) SendEmail(ctx context.Context, m Email) (Receipt, error) {
 	}
 	// A fresh client per email: go-mail's Client keeps per-connection state
 	// (the negotiated auth type) that must not be shared between goroutines.
-	client, err := gomail.NewClient(s.host, s.opts...)
-	if err != nil {
-		return Receipt{}, fmt.Errorf("create smtp client: %w", err)
+	err = s.send(ctx, msg, s.opts)
+	if err != nil && !msg.IsDelivered() && len(s.opts) > len(s.noAuth) && strings.Contains(err.Error(), "does not support SMTP AUTH") {
+		err = s.send(ctx, msg, s.noAuth) // the server asks for no credentials
 	}
-	err = client.DialAndSendWithContext(ctx, msg)
 	if err != nil && !msg.IsDelivered() {
 		err = classifySMTP(err)
 		return Receipt{}, redact(fmt.Errorf("send email to %s: %w", m.To, err), m.To, MaskEmail(m.To))
@@ -123,6 +130,15 @@ func (s *SMTPMailer) SendEmail(ctx context.Context, m Email) (Receipt, error) {
 	// The server accepted the message; a failure after that (RSET, QUIT)
 	// must not make the caller send it again.
 	return Receipt{ProviderID: msg.GetMessageID()}, nil
+}
+
+// send dials the server with opts and sends msg.
+func (s *SMTPMailer) send(ctx context.Context, msg *gomail.Msg, opts []gomail.Option) error {
+	client, err := gomail.NewClient(s.host, opts...)
+	if err != nil {
+		return fmt.Errorf("create smtp client: %w", err)
+	}
+	return client.DialAndSendWithContext(ctx, msg)
 }
 
 // message builds the go-mail message for m. An invalid recipient is

@@ -36,6 +36,7 @@ func TestSMTPMailerSends(t *testing.T) {
 		{name: "starttls and auth", cfg: smtptest.Config{TLS: serverTLS, User: "mailer", Pass: "pw"},
 			scheme: "smtp", user: url.UserPassword("mailer", "pw"), clientTLS: clientTLS,
 			wantUser: "mailer", wantTLS: true},
+		{name: "credentials for a server without AUTH", scheme: "smtp", user: url.UserPassword("mailer", "pw")},
 		{name: "smtps", cfg: smtptest.Config{TLS: serverTLS, ImplicitTLS: true},
 			scheme: "smtps", clientTLS: clientTLS, wantTLS: true},
 	}
