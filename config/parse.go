@@ -179,7 +179,7 @@ func (p *parser) databaseURL(name string) string {
 		}
 		return v
 	}
-	if u := p.parseURL(name, "postgres", "postgresql"); u != nil {
+	if u := p.parseURL(name, "postgres", "postgresql", "sqlite: (sqlite:PATH)"); u != nil {
 		return u.String()
 	}
 	return ""

@@ -56,7 +56,12 @@ func New(cfg Config, d Deps) *echo.Echo {
 
 	probes(e, d)
 	if d.Ops != nil {
-		e.Any(OpsPath, func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, OpsPath+"/") })
+		// /ops is served as /ops/ (behind the same auth), not redirected.
+		e.Any(OpsPath, echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r = r.Clone(r.Context())
+			r.URL.Path = OpsPath + "/"
+			d.Ops.ServeHTTP(w, r)
+		})))
 		e.Any(OpsPath+"/*", echo.WrapHandler(d.Ops))
 	}
 	return e

@@ -153,7 +153,7 @@ func (t *tx) NewestConfirmedByPhone(ctx context.Context, phone string) (bookings
 		"customer_phone = ? AND status = ? ORDER BY created_at DESC, id DESC LIMIT 1",
 		phone, string(bookings.StatusConfirmed))
 	if err != nil {
-		return bookings.Booking{}, fmt.Errorf("find newest confirmed booking for %q: %w", phone, err)
+		return bookings.Booking{}, fmt.Errorf("find newest confirmed booking for the phone number: %w", err)
 	}
 	return b, nil
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/reserveeasy/gateway/config"
+	"github.com/reserveeasy/gateway/handlers"
+	"github.com/reserveeasy/gateway/metrics"
 	"github.com/reserveeasy/gateway/queue/redistest"
 )
 
@@ -57,6 +59,19 @@ func TestOpsUIBasicAuth(t *testing.T) {
 		})
 	}
 	if got := opsRequest(t, h, http.MethodGet, "/ops/api/queues", "ops", "s3cret", ""); got != http.StatusOK {
+		t.Errorf("GET /ops/api/queues = %d, want 200", got)
+	}
+}
+
+// TestOpsWithoutSlash: /ops is the UI too, behind the same auth, with no
+// redirect.
+func TestOpsWithoutSlash(t *testing.T) {
+	a := opsApp(t, config.Config{RedisURL: "redis://x", OpsUsername: "ops", OpsPassword: "s3cret"})
+	e := handlers.New(handlers.Config{}, handlers.Deps{Ops: a.opsHandler(), Metrics: metrics.New(), Log: a.log})
+	if got := opsRequest(t, e, http.MethodGet, "/ops", "", "", ""); got != http.StatusUnauthorized {
+		t.Errorf("GET /ops without credentials = %d, want 401", got)
+	}
+	if got := opsRequest(t, e, http.MethodGet, "/ops", "ops", "s3cret", ""); got != http.StatusOK {
 		t.Errorf("GET /ops/api/queues = %d, want 200", got)
 	}
 }
