@@ -96,4 +96,3 @@ func metadata(raw json.RawMessage) map[string]string {
 	}
 	return out
 }
-
