@@ -30,6 +30,9 @@ var (
 	// ErrAlreadyApplied means the event was already recorded in
 	// webhook_events: its effects are in the database already.
 	ErrAlreadyApplied = errors.New("event already applied")
+	// ErrClaimLost means a notification's claim expired and another attempt
+	// holds it now.
+	ErrClaimLost = errors.New("notification claim lost")
 )
 
 // Booking is one row of the bookings table. Zero times and empty strings

@@ -40,10 +40,12 @@ type Store interface {
 	// sending since before staleBefore) as sending and counts the attempt.
 	// It reports false when another worker holds it or it is done.
 	ClaimNotification(ctx context.Context, id int64, now, staleBefore time.Time) (bool, error)
-	// FinishNotification records the outcome of a claimed notification:
-	// status sent, logged or failed, or pending again (with lastErr) after a
-	// transient failure.
-	FinishNotification(ctx context.Context, id int64, status NotificationStatus, providerID string, sentAt time.Time, lastErr string) error
+	// FinishNotification records the outcome of the claim made at
+	// claimedAt (the now given to ClaimNotification): status sent, logged or
+	// failed, or pending again (with lastErr) after a transient failure. It
+	// returns ErrClaimLost when the claim expired and another attempt took
+	// the notification over: that attempt decides its outcome.
+	FinishNotification(ctx context.Context, id int64, claimedAt time.Time, status NotificationStatus, providerID string, sentAt time.Time, lastErr string) error
 
 	// Events lists webhook_events, newest first, filtered by f.
 	Events(ctx context.Context, f EventFilter) ([]EventRecord, error)

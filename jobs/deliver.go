@@ -63,10 +63,10 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 	case err != nil && errors.Is(err, notifications.ErrPermanent):
 		w.Metrics.Notifications.WithLabelValues(string(n.Channel), "failed").Inc()
 		log.Error("message rejected for good", "err", err)
-		return w.finishNotification(ctx, n, bookings.NotificationFailed, "", time.Time{}, err.Error())
+		return w.finishNotification(ctx, n, now, bookings.NotificationFailed, "", time.Time{}, err.Error())
 	case err != nil:
 		w.Metrics.Notifications.WithLabelValues(string(n.Channel), "retried").Inc()
-		if ferr := w.finishNotification(ctx, n, bookings.NotificationPending, "", time.Time{}, err.Error()); ferr != nil {
+		if ferr := w.finishNotification(ctx, n, now, bookings.NotificationPending, "", time.Time{}, err.Error()); ferr != nil {
 			log.Warn("could not release notification", "err", ferr)
 		}
 		return fmt.Errorf("send %s %s: %w", n.Channel, n.Template, err)
@@ -82,11 +82,16 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 			log.Error("could not store sms sid", "sid", rcpt.ProviderID, "err", err)
 		}
 	}
-	return w.finishNotification(ctx, n, status, rcpt.ProviderID, w.Now(), "")
+	return w.finishNotification(ctx, n, now, status, rcpt.ProviderID, w.Now(), "")
 }
 
-func (w *worker) finishNotification(ctx context.Context, n bookings.Notification, s bookings.NotificationStatus, providerID string, at time.Time, lastErr string) error {
-	if err := w.Store.FinishNotification(ctx, n.ID, s, providerID, at, lastErr); err != nil {
+func (w *worker) finishNotification(ctx context.Context, n bookings.Notification, claimedAt time.Time, s bookings.NotificationStatus, providerID string, at time.Time, lastErr string) error {
+	err := w.Store.FinishNotification(ctx, n.ID, claimedAt, s, providerID, at, lastErr)
+	if errors.Is(err, bookings.ErrClaimLost) {
+		w.Log.Warn("notification taken over by another attempt after its claim expired", "notification_id", n.ID)
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("finish notification %d: %w", n.ID, err)
 	}
 	return nil

@@ -110,16 +110,17 @@ func (s *Store) ClaimNotification(ctx context.Context, id int64, now, staleBefor
 	return true, nil
 }
 
-// FinishNotification records the outcome of a claimed notification: its
-// status, provider id, sent time and last error are set to the values given
-// (empty and zero ones to NULL) and the claim is released.
-func (s *Store) FinishNotification(ctx context.Context, id int64, status bookings.NotificationStatus, providerID string, sentAt time.Time, lastErr string) error {
+// FinishNotification records the outcome of the claim made at claimedAt:
+// its status, provider id, sent time and last error are set to the values
+// given (empty and zero ones to NULL) and the claim is released. A claim
+// that expired and was taken over gives bookings.ErrClaimLost.
+func (s *Store) FinishNotification(ctx context.Context, id int64, claimedAt time.Time, status bookings.NotificationStatus, providerID string, sentAt time.Time, lastErr string) error {
 	err := s.conn().execOne(ctx, `UPDATE notifications
 		SET status = ?, provider_id = ?, sent_at = ?, last_error = ?, claimed_at = NULL
-		WHERE id = ?`,
-		string(status), text(providerID), sentAt, text(lastErr), id)
+		WHERE id = ? AND status = ? AND claimed_at = ?`,
+		string(status), text(providerID), sentAt, text(lastErr), id, string(bookings.NotificationSending), claimedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = fmt.Errorf("no notification %d", id)
+		err = bookings.ErrClaimLost
 	}
 	if err != nil {
 		return fmt.Errorf("finish notification %d as %s: %w", id, status, err)

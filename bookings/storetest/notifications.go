@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -117,9 +118,19 @@ func testClaimNotification(t *testing.T, s bookings.Store) {
 		}
 		return ok
 	}
+	var claimedAt time.Time // the claim finish answers for
+	claim0 := claim
+	claim = func(now time.Time) bool {
+		t.Helper()
+		ok := claim0(now)
+		if ok {
+			claimedAt = now
+		}
+		return ok
+	}
 	finish := func(st bookings.NotificationStatus, provider string, sent time.Time, lastErr string) {
 		t.Helper()
-		if err := s.FinishNotification(t.Context(), id, st, provider, sent, lastErr); err != nil {
+		if err := s.FinishNotification(t.Context(), id, claimedAt, st, provider, sent, lastErr); err != nil {
 			t.Fatalf("FinishNotification: %v", err)
 		}
 	}
@@ -131,6 +142,10 @@ func testClaimNotification(t *testing.T, s bookings.Store) {
 		{"claim pending", func() bool { return claim(t0) }, true},
 		{"claim held", func() bool { return claim(t0.Add(time.Minute)) }, false},
 		{"claim stale", func() bool { return claim(t0.Add(10 * time.Minute)) }, true},
+		{"the expired claim cannot finish", func() bool {
+			err := s.FinishNotification(t.Context(), id, t0, bookings.NotificationSent, "late", t0, "")
+			return errors.Is(err, bookings.ErrClaimLost)
+		}, true},
 		{"retry later", func() bool { finish(bookings.NotificationPending, "", time.Time{}, "smtp: 421"); return true }, true},
 		{"pending with its error", func() bool {
 			n := byKey(t, s, "stripe:evt_c:refund")
@@ -152,7 +167,7 @@ func testClaimNotification(t *testing.T, s bookings.Store) {
 	if ok, err := s.ClaimNotification(t.Context(), id+1000, t0, t0); ok || err != nil {
 		t.Errorf("ClaimNotification of a missing notification = %v, %v; want false, nil", ok, err)
 	}
-	if err := s.FinishNotification(t.Context(), id+1000, bookings.NotificationSent, "x", t0, ""); err == nil {
+	if err := s.FinishNotification(t.Context(), id+1000, t0, bookings.NotificationSent, "x", t0, ""); err == nil {
 		t.Error("FinishNotification of a missing notification succeeded, want an error")
 	}
 }
