@@ -19,7 +19,8 @@ func (w *worker) autoCancel(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &a); err != nil {
 		return err
 	}
-	log := w.Log.With("booking_id", a.BookingID, "hold_expires_at", a.HoldExpiresAt)
+	base := w.Log.With("hold_expires_at", a.HoldExpiresAt) // delivery adds booking_id itself
+	log := base.With("booking_id", a.BookingID)
 	prefix := "hold:" + strconv.FormatInt(a.BookingID, 10) + ":" + strconv.FormatInt(a.HoldExpiresAt.Unix(), 10) + ":"
 	err := w.Store.Run(ctx, func(ctx context.Context, tx bookings.Tx) error {
 		b, err := tx.BookingForUpdate(ctx, a.BookingID)
@@ -47,5 +48,5 @@ func (w *worker) autoCancel(ctx context.Context, t *asynq.Task) error {
 		d.Reason = bookings.CancelReasonPaymentNotReceived
 		return w.outbox(tx, prefix).email(ctx, nb, notifications.TemplateCancelled, d)
 	})
-	return w.settle(ctx, err, prefix, "", log)
+	return w.settle(ctx, err, prefix, "", base)
 }

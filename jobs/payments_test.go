@@ -196,6 +196,11 @@ func TestPaidAgain(t *testing.T) {
 		if n, m := len(f.transactions(b.ID)), len(f.out.sms); n != 2 || m != 1 {
 			t.Errorf("after a second intent: %d transactions, %d sms; want 2 and 1", n, m)
 		}
+		// Another event for the second intent adds nothing.
+		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_b2", "payment_intent.succeeded", intent(b.ID, "pi_b")))
+		if n := len(f.transactions(b.ID)); n != 2 {
+			t.Errorf("after a second event for the second intent: %d transactions, want 2", n)
+		}
 		if alerts := f.out.emailsTo(support); len(alerts) != 1 || !strings.Contains(alerts[0].Subject, "paid twice") {
 			t.Errorf("support alerts = %+v", alerts)
 		}

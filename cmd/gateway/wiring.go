@@ -64,7 +64,7 @@ func open(ctx context.Context, e *env) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, store: store, redis: r}
 	if err := r.Ping(ctx); err != nil {
-		log.Error("redis does not answer yet: webhooks get 503 until it does", "err", err)
+		log.Error("redis does not answer yet: webhooks get 503 and tasks wait until it does", "err", err)
 	}
 	a.migrated.Store(!cfg.Migrate)
 	if cfg.Migrate {
