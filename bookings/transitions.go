@@ -59,8 +59,9 @@ func ApplySMSStatus(b Booking, status string, now time.Time) (Booking, SMSUpdate
 
 // PaymentOutcome is what a successful payment requires beyond the booking row.
 type PaymentOutcome struct {
-	// Record is true when a payment row belongs in transactions (the booking
-	// was not already paid by this PaymentIntent).
+	// Record is true when a payment row belongs in transactions (this
+	// PaymentIntent was not recorded before, nor is it the one the booking
+	// was already paid by).
 	Record bool
 	// Confirm is true when this payment confirmed the booking: the
 	// confirmation SMS goes out (once: a booking already paid is not
@@ -74,10 +75,12 @@ type PaymentOutcome struct {
 	PaidTwice bool
 }
 
-// ApplyPaymentSucceeded marks the deposit paid by PaymentIntent pi.
-func ApplyPaymentSucceeded(b Booking, pi string, now time.Time) (Booking, PaymentOutcome) {
+// ApplyPaymentSucceeded marks the deposit paid by PaymentIntent pi;
+// recorded says whether a payment row for pi exists already (another event
+// for the same PaymentIntent).
+func ApplyPaymentSucceeded(b Booking, pi string, recorded bool, now time.Time) (Booking, PaymentOutcome) {
 	wasPaid := b.DepositPaid
-	out := PaymentOutcome{Record: !(wasPaid && (b.StripePaymentIntentID == pi || pi == ""))}
+	out := PaymentOutcome{Record: !recorded && !(wasPaid && (b.StripePaymentIntentID == pi || pi == ""))}
 	if !wasPaid {
 		b.DepositPaid = true
 		b.DepositPaidAt = now

@@ -120,7 +120,7 @@ func TestApplyPaymentSucceeded(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, out := bookings.ApplyPaymentSucceeded(tt.in, tt.pi, now)
+			got, out := bookings.ApplyPaymentSucceeded(tt.in, tt.pi, false, now)
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("booking mismatch (-want +got):\n%s", d)
 			}
@@ -128,5 +128,18 @@ func TestApplyPaymentSucceeded(t *testing.T) {
 				t.Errorf("outcome mismatch (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestApplyPaymentSucceededRecordedIntent: another event for a second
+// PaymentIntent that is already recorded adds nothing.
+func TestApplyPaymentSucceededRecordedIntent(t *testing.T) {
+	in := bookings.Booking{Status: bookings.StatusConfirmed, DepositPaid: true, DepositPaidAt: earlier, StripePaymentIntentID: "pi_1"}
+	got, out := bookings.ApplyPaymentSucceeded(in, "pi_2", true, now)
+	if d := cmp.Diff(in, got); d != "" {
+		t.Errorf("booking mismatch (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(bookings.PaymentOutcome{}, out); d != "" {
+		t.Errorf("outcome mismatch (-want +got):\n%s", d)
 	}
 }

@@ -94,11 +94,7 @@ func (w *worker) paid(ctx context.Context, tx bookings.Tx, ob *outbox, ev Stripe
 	if err != nil {
 		return bookings.Result{}, err
 	}
-	nb, out := bookings.ApplyPaymentSucceeded(b, ev.Object.ID, now)
-	if recorded > 0 && b.DepositPaid {
-		// Another event for a PaymentIntent already recorded: nothing new.
-		return bookings.Result{BookingID: b.ID, Outcome: "already_paid"}, nil
-	}
+	nb, out := bookings.ApplyPaymentSucceeded(b, ev.Object.ID, recorded > 0, now)
 	if err := tx.UpdateBooking(ctx, nb, now); err != nil {
 		return bookings.Result{}, err
 	}

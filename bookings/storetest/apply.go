@@ -24,7 +24,7 @@ func payFn(id int64, ev bookings.Event, calls *atomic.Int64) func(ctx context.Co
 		if err != nil {
 			return bookings.Result{}, err
 		}
-		b, _ = bookings.ApplyPaymentSucceeded(b, "pi_"+ev.ID, t0)
+		b, _ = bookings.ApplyPaymentSucceeded(b, "pi_"+ev.ID, false, t0)
 		if err := tx.UpdateBooking(ctx, b, t0); err != nil {
 			return bookings.Result{}, err
 		}
