@@ -173,18 +173,23 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// eventually polls cond every 25ms until it returns "" (met) and fails the
-// test with cond's last answer after timeout.
+// eventually waits until cond returns "" (met) and fails the test with
+// cond's last answer after timeout.
 func eventually(t *testing.T, timeout time.Duration, cond func() string) {
 	t.Helper()
+	if why := waitUntil(timeout, cond); why != "" {
+		t.Fatalf("still not so after %v: %s", timeout, why)
+	}
+}
+
+// waitUntil polls cond every 25ms until it returns "" or timeout passes,
+// and returns cond's last answer ("" when met).
+func waitUntil(timeout time.Duration, cond func() string) string {
 	deadline := time.Now().Add(timeout)
 	for {
 		why := cond()
-		if why == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still not so after %v: %s", timeout, why)
+		if why == "" || time.Now().After(deadline) {
+			return why
 		}
 		time.Sleep(25 * time.Millisecond)
 	}

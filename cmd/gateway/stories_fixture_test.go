@@ -66,17 +66,9 @@ func (s *story) booking() bookings.Booking {
 // e2eTimeout with cond's last answer.
 func (s *story) within(what string, cond func() string) {
 	s.t.Helper()
-	deadline := time.Now().Add(e2eTimeout)
-	for {
-		why := cond()
-		if why == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("booking %d: %s: still not so after %v: %s\ngateway log about it:\n%s",
-				s.id, what, e2eTimeout, why, s.logLines())
-		}
-		time.Sleep(25 * time.Millisecond)
+	if why := waitUntil(e2eTimeout, cond); why != "" {
+		s.t.Fatalf("booking %d: %s: still not so after %v: %s\ngateway log about it:\n%s",
+			s.id, what, e2eTimeout, why, s.logLines())
 	}
 }
 
