@@ -59,9 +59,6 @@ func (in *Ingress) Enqueue(ctx context.Context, id string, task *asynq.Task) (du
 	return false, nil
 }
 
-// Close releases the Asynq client (not the shared Redis connection).
-func (in *Ingress) Close() error { return nil }
-
 // Seen remembers applied events so that later copies are dropped at the door.
 type Seen struct {
 	rdb redis.UniversalClient

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"math/big"
@@ -34,14 +33,8 @@ type demo struct {
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flags("demo", "usage: gateway demo [--url URL]\n\nCreate sample bookings and post signed Stripe and Twilio webhooks to a running gateway,\nprinting each answer and the booking's state after it. Uses STRIPE_WEBHOOK_SECRET and\nTWILIO_AUTH_TOKEN (the first of each) and DATABASE_URL, like the gateway.")
 	target := fs.String("url", "", "gateway base URL (default http://localhost:PORT from HTTP_ADDR)")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stdout, "usage: gateway demo [--url URL]\n\nCreate sample bookings and post signed Stripe and Twilio webhooks to a running gateway,\nprinting each answer and the booking's state after it. Uses STRIPE_WEBHOOK_SECRET and\nTWILIO_AUTH_TOKEN (the first of each) and DATABASE_URL, like the gateway.")
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -59,18 +58,12 @@ func (t *tools) Close() {
 func (t *tools) inspector() *asynq.Inspector { return asynq.NewInspector(t.redis.ConnOpt) }
 
 func runEvents(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("events", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flags("events", "usage: gateway events [--source stripe|twilio] [--type TYPE] [--booking ID] [--limit N]\n\nList recent webhook events applied to bookings, newest first.")
 	var f bookings.EventFilter
 	fs.StringVar(&f.Source, "source", "", "only this source: stripe or twilio")
 	fs.StringVar(&f.Type, "type", "", "only this event type, e.g. payment_intent.succeeded")
 	fs.Int64Var(&f.BookingID, "booking", 0, "only events of this booking id")
 	fs.IntVar(&f.Limit, "limit", 50, "at most this many, newest first")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stdout, "usage: gateway events [--source stripe|twilio] [--type TYPE] [--booking ID] [--limit N]\n\nList recent webhook events applied to bookings, newest first.")
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -18,11 +17,7 @@ import (
 // runInspect tells what happened to one event: received, queued, attempts,
 // last error, the booking change and the messages sent.
 func runInspect(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(e.stdout, "usage: gateway inspect EVENT_ID\n\nWhat happened to one event: Stripe event id (evt_...) or Twilio key (MessageSid:MessageStatus or idempotency token).")
-	}
+	fs := e.flags("inspect", "usage: gateway inspect EVENT_ID\n\nWhat happened to one event: Stripe event id (evt_...) or Twilio key (MessageSid:MessageStatus or idempotency token).")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -87,11 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if c.ownFlags {
 			return c.run(ctx, e, args)
 		}
-		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		fs.Usage = func() {
-			fmt.Fprintf(stdout, "usage: %s\n\n%s.\n\nSettings come from the environment; see README.md.\n", c.usage, c.help)
-		}
+		fs := e.flags(c.name, fmt.Sprintf("usage: %s\n\n%s.\n\nSettings come from the environment; see README.md.", c.usage, c.help))
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -99,6 +95,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	usage(stderr)
 	return fmt.Errorf("unknown command %q", name)
+}
+
+// flags is a command's flag set: errors go to stderr, --help prints usage
+// and the flags' defaults to stdout.
+func (e *env) flags(name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(e.stdout, usage)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(e.stderr)
+	}
+	return fs
 }
 
 func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" }

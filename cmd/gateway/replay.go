@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/hibiken/asynq"
@@ -15,17 +14,11 @@ import (
 // again. Applying an event is exactly-once (webhook_events), so replaying a
 // task whose event was already applied changes nothing.
 func runReplay(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs := e.flags("replay", "usage: gateway replay (--event ID | --type TASK_TYPE | --all) [--dry-run]\n\nRun archived tasks again (the same as 'Run' in the ops UI's Archived tab).")
 	event := fs.String("event", "", "replay the task of this event id (evt_..., or a Twilio key)")
 	typ := fs.String("type", "", "replay archived tasks of this task type, e.g. stripe:payment_succeeded")
 	all := fs.Bool("all", false, "replay every archived task")
 	dry := fs.Bool("dry-run", false, "list what would be replayed")
-	fs.Usage = func() {
-		fmt.Fprintln(e.stdout, "usage: gateway replay (--event ID | --type TASK_TYPE | --all) [--dry-run]\n\nRun archived tasks again (the same as 'Run' in the ops UI's Archived tab).")
-		fs.SetOutput(e.stdout)
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
