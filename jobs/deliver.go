@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,8 +10,6 @@ import (
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/notifications"
 )
-
-var jsonUnmarshal = json.Unmarshal
 
 // claimLease is how long a claimed message may stay "sending" before
 // another attempt may take it over (a worker died mid-send). It exceeds

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -96,7 +97,7 @@ func (w *worker) observe(next asynq.Handler) asynq.Handler {
 
 // decode unmarshals a task payload; an undecodable payload is never retried.
 func decode(t *asynq.Task, v any) error {
-	if err := jsonUnmarshal(t.Payload(), v); err != nil {
+	if err := json.Unmarshal(t.Payload(), v); err != nil {
 		return fmt.Errorf("decode %s payload: %w: %w", t.Type(), err, asynq.SkipRetry)
 	}
 	return nil
