@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,26 +10,14 @@ import (
 	"github.com/reserveeasy/gateway/verify"
 )
 
-// closedPort is an address nothing listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
 // TestStartsWhileDependenciesAreDown: with Redis and PostgreSQL down the
 // gateway still starts, is alive, reports both in /readyz and answers
 // webhooks 503 so that senders retry.
 func TestStartsWhileDependenciesAreDown(t *testing.T) {
 	const secret = "whsec_down"
 	g := startGateway(t, []string{"serve"}, map[string]string{
-		"REDIS_URL":             "redis://" + closedPort(t) + "/0",
-		"DATABASE_URL":          "postgres://postgres@" + closedPort(t) + "/test?sslmode=disable&connect_timeout=1",
+		"REDIS_URL":             "redis://" + freeAddr(t) + "/0",
+		"DATABASE_URL":          "postgres://postgres@" + freeAddr(t) + "/test?sslmode=disable&connect_timeout=1",
 		"STRIPE_WEBHOOK_SECRET": secret,
 	})
 	if code, _ := g.get("/healthz"); code != http.StatusOK {
