@@ -7,10 +7,11 @@ export GOFLAGS ?= -buildvcs=false
 
 .PHONY: build run demo screenshot docker-check test services lint fuzz clean
 
-# `make run` and `make demo` share these local-only secrets unless you set
-# your own (for `stripe listen`, put its whsec_... in STRIPE_WEBHOOK_SECRET).
-run demo: export STRIPE_WEBHOOK_SECRET ?= whsec_local_demo_only_not_a_real_secret
-run demo: export TWILIO_AUTH_TOKEN ?= local_demo_twilio_token
+# `make run` listens on this machine only unless HTTP_ADDR says otherwise.
+# Without STRIPE_WEBHOOK_SECRET / TWILIO_AUTH_TOKEN / OPS_USERNAME it
+# generates random ones once into data/dev-secrets.env (mode 0600) and
+# prints them; `make demo` reads them from there.
+run demo: export HTTP_ADDR ?= 127.0.0.1:8080
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/gateway

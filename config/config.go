@@ -27,7 +27,10 @@ const (
 
 // Config is every setting of the gateway. Build it with Load.
 type Config struct {
-	HTTPAddr      string
+	HTTPAddr string
+	// OpsAddr is a second listen address for /ops/ and /metrics; "" serves
+	// them on HTTPAddr.
+	OpsAddr       string
 	TLSCertFile   string
 	TLSKeyFile    string
 	PublicBaseURL string // without a trailing slash; "" when unset
@@ -40,10 +43,13 @@ type Config struct {
 
 	StripeWebhookSecrets []string
 	StripeTolerance      time.Duration
-	TwilioAuthTokens     []string
-	TwilioAccountSID     string
-	TwilioFromNumber     string
-	TwilioAPIBaseURL     string
+	// StripeLivemode is nil to apply events of both modes, else the only
+	// mode applied (true: live, false: test).
+	StripeLivemode   *bool
+	TwilioAuthTokens []string
+	TwilioAccountSID string
+	TwilioFromNumber string
+	TwilioAPIBaseURL string
 
 	SMTPURL      *url.URL // nil: emails are logged, not sent
 	EmailFrom    string
@@ -67,6 +73,17 @@ type Config struct {
 // EmbeddedRedis reports whether the gateway runs its own in-process Redis.
 func (c Config) EmbeddedRedis() bool { return c.RedisURL == "" }
 
+// LivemodeString describes StripeLivemode: "live", "test" or "both".
+func (c Config) LivemodeString() string {
+	switch {
+	case c.StripeLivemode == nil:
+		return "both"
+	case *c.StripeLivemode:
+		return "live"
+	}
+	return "test"
+}
+
 // SendsSMS reports whether Twilio credentials for sending SMS are set.
 func (c Config) SendsSMS() bool {
 	return c.TwilioAccountSID != "" && len(c.TwilioAuthTokens) > 0 && c.TwilioFromNumber != ""
@@ -78,13 +95,15 @@ func Load(getenv func(string) string) (Config, error) {
 	p := parser{getenv: getenv}
 	c := Config{
 		HTTPAddr:             p.listenAddr("HTTP_ADDR", DefaultHTTPAddr),
+		OpsAddr:              p.optionalListenAddr("OPS_ADDR"),
 		TLSCertFile:          p.str("TLS_CERT_FILE", ""),
 		TLSKeyFile:           p.str("TLS_KEY_FILE", ""),
 		PublicBaseURL:        strings.TrimRight(p.httpURL("PUBLIC_BASE_URL"), "/"),
 		RedisURL:             p.redisURL("REDIS_URL"),
 		DatabaseURL:          p.databaseURL("DATABASE_URL"),
-		StripeWebhookSecrets: p.list("STRIPE_WEBHOOK_SECRET"),
+		StripeWebhookSecrets: p.stripeSecrets("STRIPE_WEBHOOK_SECRET"),
 		StripeTolerance:      p.duration("STRIPE_TOLERANCE", DefaultStripeTolerance),
+		StripeLivemode:       p.optionalBool("STRIPE_LIVEMODE"),
 		TwilioAuthTokens:     p.list("TWILIO_AUTH_TOKEN"),
 		TwilioAccountSID:     p.str("TWILIO_ACCOUNT_SID", ""),
 		TwilioFromNumber:     p.str("TWILIO_FROM_NUMBER", ""),
@@ -110,6 +129,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if (c.OpsUsername == "") != (c.OpsPassword == "") {
 		p.fail("OPS_USERNAME", "OPS_USERNAME and OPS_PASSWORD must be set together")
 	}
+	if c.OpsAddr != "" && c.OpsAddr == c.HTTPAddr {
+		p.fail("OPS_ADDR", "%q is HTTP_ADDR too: give the ops listener an address of its own, or leave OPS_ADDR unset", c.OpsAddr)
+	}
 	if c.TwilioAccountSID != "" && !strings.HasPrefix(c.TwilioAccountSID, "AC") {
 		p.fail("TWILIO_ACCOUNT_SID", "must start with AC")
 	}
@@ -121,12 +143,14 @@ func (c Config) String() string {
 	var b strings.Builder
 	kv := func(k string, v any) { fmt.Fprintf(&b, "%s=%v ", k, v) }
 	kv("HTTP_ADDR", c.HTTPAddr)
+	kv("OPS_ADDR", c.OpsAddr)
 	kv("TLS", c.TLSCertFile != "")
 	kv("PUBLIC_BASE_URL", c.PublicBaseURL)
 	kv("REDIS_URL", redactURL(c.RedisURL, "(embedded)"))
 	kv("DATABASE_URL", redactURL(c.DatabaseURL, ""))
 	kv("STRIPE_WEBHOOK_SECRET", redactList(c.StripeWebhookSecrets))
 	kv("STRIPE_TOLERANCE", c.StripeTolerance)
+	kv("STRIPE_LIVEMODE", c.LivemodeString())
 	kv("TWILIO_AUTH_TOKEN", redactList(c.TwilioAuthTokens))
 	kv("TWILIO_ACCOUNT_SID", c.TwilioAccountSID)
 	kv("TWILIO_FROM_NUMBER", c.TwilioFromNumber)
@@ -145,6 +169,7 @@ func (c Config) String() string {
 	kv("OPS_PASSWORD", redactList([]string{c.OpsPassword}))
 	kv("OPS_READONLY", c.OpsReadOnly)
 	kv("WORKER_CONCURRENCY", c.WorkerConcurrency)
+	kv("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 	kv("LOG_LEVEL", c.LogLevel)
 	kv("LOG_FORMAT", c.LogFormat)
 	kv("MIGRATE", c.Migrate)

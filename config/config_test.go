@@ -100,6 +100,12 @@ func TestLoadErrors(t *testing.T) {
 		{"ops pair", "OPS_USERNAME", "ops", "OPS_USERNAME and OPS_PASSWORD"},
 		{"account sid", "TWILIO_ACCOUNT_SID", "XX1", "TWILIO_ACCOUNT_SID: must start with AC"},
 		{"listen address", "HTTP_ADDR", "8080", "HTTP_ADDR: \"8080\" is not a listen address"},
+		{"ops address", "OPS_ADDR", "9090", "OPS_ADDR: \"9090\" is not a listen address"},
+		{"ops address is the webhook one", "OPS_ADDR", ":8080", "OPS_ADDR: \":8080\" is HTTP_ADDR too"},
+		{"stripe api key as secret", "STRIPE_WEBHOOK_SECRET", "sk_test_123", "STRIPE_WEBHOOK_SECRET: entry 1 of 1 is not a webhook signing secret"},
+		{"one bad secret of two", "STRIPE_WEBHOOK_SECRET", "whsec_good,rk_live_9", "STRIPE_WEBHOOK_SECRET: entry 2 of 2"},
+		{"bare prefix", "STRIPE_WEBHOOK_SECRET", "whsec_", "STRIPE_WEBHOOK_SECRET: entry 1 of 1"},
+		{"livemode", "STRIPE_LIVEMODE", "live", "STRIPE_LIVEMODE: \"live\" is not a boolean"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +116,32 @@ func TestLoadErrors(t *testing.T) {
 			if n := strings.Count(err.Error(), "\n") + 1; n != 1 {
 				t.Errorf("got %d lines, want 1: %v", n, err)
 			}
+			if tt.key == "STRIPE_WEBHOOK_SECRET" && len(tt.value) > len("whsec_") && strings.Contains(err.Error(), tt.value) {
+				t.Errorf("the error quotes the secret: %v", err)
+			}
 		})
+	}
+}
+
+func TestStripeLivemode(t *testing.T) {
+	for _, tt := range []struct{ value, want string }{{"", "both"}, {"true", "live"}, {"false", "test"}, {"0", "test"}} {
+		c, err := Load(env(map[string]string{"STRIPE_LIVEMODE": tt.value}))
+		if err != nil {
+			t.Fatalf("STRIPE_LIVEMODE=%q: %v", tt.value, err)
+		}
+		if got := c.LivemodeString(); got != tt.want {
+			t.Errorf("STRIPE_LIVEMODE=%q applies %s, want %s", tt.value, got, tt.want)
+		}
+		if !strings.Contains(c.String(), "STRIPE_LIVEMODE="+tt.want) {
+			t.Errorf("String() does not show STRIPE_LIVEMODE=%s: %s", tt.want, c)
+		}
+	}
+}
+
+func TestOpsAddr(t *testing.T) {
+	c, err := Load(env(map[string]string{"OPS_ADDR": "127.0.0.1:9090"}))
+	if err != nil || c.OpsAddr != "127.0.0.1:9090" {
+		t.Fatalf("OPS_ADDR = %q, %v; want 127.0.0.1:9090", c.OpsAddr, err)
 	}
 }
 

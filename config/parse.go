@@ -38,6 +38,36 @@ func (p *parser) listenAddr(name, def string) string {
 	return v
 }
 
+// optionalListenAddr reads a listen address that may be unset ("").
+func (p *parser) optionalListenAddr(name string) string {
+	if p.str(name, "") == "" {
+		return ""
+	}
+	return p.listenAddr(name, "")
+}
+
+// stripeSecrets reads Stripe webhook signing secrets: each must be a
+// whsec_... value, so that an API key (sk_..., rk_...) or a placeholder
+// pasted by mistake stops the start instead of rejecting every event.
+func (p *parser) stripeSecrets(name string) []string {
+	secrets := p.list(name)
+	for i, s := range secrets {
+		if !strings.HasPrefix(s, "whsec_") || len(s) == len("whsec_") {
+			p.fail(name, "entry %d of %d is not a webhook signing secret (want whsec_..., from the dashboard's endpoint or `stripe listen`; an sk_ or rk_ API key does not sign webhooks)", i+1, len(secrets))
+		}
+	}
+	return secrets
+}
+
+// optionalBool reads a boolean that may be unset (nil).
+func (p *parser) optionalBool(name string) *bool {
+	if p.str(name, "") == "" {
+		return nil
+	}
+	b := p.boolean(name, false)
+	return &b
+}
+
 // list splits a comma-separated setting, dropping blanks.
 func (p *parser) list(name string) []string {
 	var out []string

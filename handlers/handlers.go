@@ -37,16 +37,21 @@ type Config struct {
 	PublicBaseURL   string
 	StripeSecrets   []string
 	StripeTolerance time.Duration
-	TwilioTokens    []string
-	MaxBodyBytes    int64
+	// StripeLivemode, when set, is the only mode of Stripe event applied
+	// (true: live, false: test); events of the other mode are ignored.
+	StripeLivemode *bool
+	TwilioTokens   []string
+	MaxBodyBytes   int64
 	// EnqueueTimeout bounds the wait for Redis (answer 503 within it).
 	EnqueueTimeout time.Duration
 }
 
 // Deps are the collaborators the handlers use.
 type Deps struct {
-	Queue   Queue
-	Redis   Pinger
+	Queue Queue
+	Redis Pinger
+	// DB is checked by /readyz; nil for a process that does not use the
+	// database (gateway api).
 	DB      Pinger
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
@@ -54,6 +59,9 @@ type Deps struct {
 	// Ops serves the web UI under /ops/ (already wrapped in its auth); nil
 	// turns /ops/ off.
 	Ops http.Handler
+	// SeparateOps moves /metrics and /ops/ to their own listener (NewOps,
+	// on OPS_ADDR): New and NewProbes then serve neither.
+	SeparateOps bool
 }
 
 const defaultEnqueueTimeout = 4 * time.Second

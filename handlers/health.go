@@ -9,16 +9,22 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// readyz answers 200 when Redis and the database answer, else 503 naming
-// what is down.
+// readyz answers 200 when what this process needs answers (Redis, and the
+// database unless d.DB is nil, as for `gateway api`, which never uses it),
+// else 503 naming what is down.
 func readyz(d Deps) echo.HandlerFunc {
+	checks := map[string]Pinger{"redis": d.Redis}
+	names := []string{"redis"}
+	if d.DB != nil {
+		checks["database"] = d.DB
+		names = append(names, "database")
+	}
 	return func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 		defer cancel()
-		checks := map[string]Pinger{"redis": d.Redis, "database": d.DB}
 		res := map[string]string{}
 		down := []string{}
-		for _, name := range []string{"redis", "database"} {
+		for _, name := range names {
 			if err := checks[name].Ping(ctx); err != nil {
 				res[name] = "down"
 				down = append(down, name)

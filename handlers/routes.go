@@ -16,10 +16,22 @@ const (
 )
 
 // NewProbes returns the HTTP handler of a worker-only process: health,
-// readiness and metrics, no webhooks.
+// readiness and (unless d.SeparateOps) metrics and the ops UI, no webhooks.
 func NewProbes(d Deps) *echo.Echo {
 	e := newEcho(d)
 	probes(e, d)
+	if !d.SeparateOps {
+		ops(e, d)
+	}
+	return e
+}
+
+// NewOps returns the handler of the ops listener (OPS_ADDR): /metrics, the
+// ops UI under /ops/ and /healthz, never the webhooks.
+func NewOps(d Deps) *echo.Echo {
+	e := newEcho(d)
+	e.GET("/healthz", healthz)
+	ops(e, d)
 	return e
 }
 
@@ -33,11 +45,29 @@ func newEcho(d Deps) *echo.Echo {
 	return e
 }
 
-// probes registers /healthz, /readyz and /metrics.
+// probes registers /healthz and /readyz.
 func probes(e *echo.Echo, d Deps) {
-	e.GET("/healthz", func(c echo.Context) error { return writeJSON(c, http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/healthz", healthz)
 	e.GET("/readyz", readyz(d))
+}
+
+func healthz(c echo.Context) error {
+	return writeJSON(c, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// ops registers /metrics and, when d.Ops is set, the ops UI under /ops/.
+func ops(e *echo.Echo, d Deps) {
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	if d.Ops == nil {
+		return
+	}
+	// /ops is served as /ops/ (behind the same auth), not redirected.
+	e.Any(OpsPath, echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.Clone(r.Context())
+		r.URL.Path = OpsPath + "/"
+		d.Ops.ServeHTTP(w, r)
+	})))
+	e.Any(OpsPath+"/*", echo.WrapHandler(d.Ops))
 }
 
 // New returns the gateway's HTTP handler: the only route table.
@@ -55,14 +85,8 @@ func New(cfg Config, d Deps) *echo.Echo {
 	}
 
 	probes(e, d)
-	if d.Ops != nil {
-		// /ops is served as /ops/ (behind the same auth), not redirected.
-		e.Any(OpsPath, echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			r = r.Clone(r.Context())
-			r.URL.Path = OpsPath + "/"
-			d.Ops.ServeHTTP(w, r)
-		})))
-		e.Any(OpsPath+"/*", echo.WrapHandler(d.Ops))
+	if !d.SeparateOps {
+		ops(e, d)
 	}
 	return e
 }

@@ -33,6 +33,11 @@ func (w *webhooks) acceptStripe(c echo.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if m := w.cfg.StripeLivemode; m != nil && ev.Livemode != *m {
+		w.d.Log.Warn("ignoring Stripe event of the other mode (STRIPE_LIVEMODE)", "provider", "stripe",
+			"event_id", ev.ID, "type", ev.Type, "livemode", ev.Livemode)
+		return metrics.OutcomeIgnored, nil
+	}
 	taskType, ok := jobs.StripeTaskType(ev.Type)
 	if !ok {
 		w.d.Log.Warn("ignoring unhandled Stripe event type", "provider", "stripe", "event_id", ev.ID, "type", ev.Type)

@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/reserveeasy/gateway/handlers"
@@ -145,5 +147,49 @@ func TestBodiesAreExact(t *testing.T) {
 	f.handler.ServeHTTP(rec, req)
 	if got := rec.Body.String(); got != `{"status":"received"}` {
 		t.Errorf("twilio body %q", got)
+	}
+}
+
+// TestStripeLivemode: with STRIPE_LIVEMODE set, an event of the other mode
+// gets 200 and outcome ignored, and nothing is queued; unset, both modes
+// are queued.
+func TestStripeLivemode(t *testing.T) {
+	live, test := true, false
+	event := func(id string, livemode bool) []byte {
+		return bytes.Replace(stripeEvent(id, "payment_intent.succeeded"), []byte(`"created":1700000000,`),
+			[]byte(fmt.Sprintf(`"created":1700000000,"livemode":%v,`, livemode)), 1)
+	}
+	tests := []struct {
+		name       string
+		mode       *bool
+		wantQueued []string
+	}{
+		{"unset applies both", nil, []string{"stripe:evt_live", "stripe:evt_test"}},
+		{"live only", &live, []string{"stripe:evt_live"}},
+		{"test only", &test, []string{"stripe:evt_test"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *handlers.Config, _ *handlers.Deps) { c.StripeLivemode = tt.mode })
+			for _, b := range [][]byte{event("evt_live", true), event("evt_test", false)} {
+				if code, body := f.postStripe(t, b, sign(t, b, stripeSecret, f.now)); code != http.StatusOK || body != `{"received":true}` {
+					t.Fatalf("status = %d %s, want 200", code, body)
+				}
+			}
+			var ids []string
+			for _, ti := range f.tasks(t) {
+				ids = append(ids, ti.ID)
+			}
+			if diff := cmp.Diff(tt.wantQueued, sortStrings(ids)); diff != "" {
+				t.Errorf("queued (-want +got):\n%s", diff)
+			}
+			ignored := testutil.ToFloat64(f.metrics.Webhooks.WithLabelValues("stripe", "ignored"))
+			if want := float64(2 - len(tt.wantQueued)); ignored != want {
+				t.Errorf("outcome ignored = %v, want %v", ignored, want)
+			}
+			if tt.mode != nil && !strings.Contains(f.logs.String(), "STRIPE_LIVEMODE") {
+				t.Errorf("no warning naming STRIPE_LIVEMODE:\n%s", f.logs)
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reserveeasy/gateway/handlers"
+	"github.com/reserveeasy/gateway/queue/redistest"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -38,10 +39,13 @@ func embeddedDefaults(t *testing.T) {
 func TestServeEmbeddedDefault(t *testing.T) {
 	embeddedDefaults(t)
 	g := startGateway(t, []string{"serve"}, map[string]string{"DATABASE_URL": sqliteURL(t)})
-	for _, path := range []string{"/healthz", "/readyz", "/ops/"} {
+	for _, path := range []string{"/healthz", "/readyz"} {
 		if status, body := g.get(path); status != http.StatusOK {
 			t.Errorf("GET %s = %d %s, want 200", path, status, body)
 		}
+	}
+	if status, _ := g.get("/ops/"); status != http.StatusUnauthorized {
+		t.Errorf("GET /ops/ without credentials = %d, want 401", status)
 	}
 	_, port, _ := strings.Cut(g.addr, ":")
 	local := "http://localhost:" + port
@@ -172,8 +176,9 @@ func TestAPIAndWorker(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.command, func(t *testing.T) {
-			embeddedDefaults(t)
-			g := startGateway(t, []string{tt.command}, map[string]string{"DATABASE_URL": sqliteURL(t)})
+			g := startGateway(t, []string{tt.command}, map[string]string{
+				"DATABASE_URL": sqliteURL(t), "REDIS_URL": redistest.URL(t, redistest.DBCommand),
+			})
 			if out := g.stdout.String(); !strings.Contains(out, tt.wantBanner) {
 				t.Errorf("banner does not say %q:\n%s", tt.wantBanner, out)
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"math/big"
@@ -33,12 +32,15 @@ type demo struct {
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("demo", "usage: gateway demo [--url URL]\n\nCreate sample bookings and post signed Stripe and Twilio webhooks to a running gateway,\nprinting each answer and the booking's state after it. Uses STRIPE_WEBHOOK_SECRET and\nTWILIO_AUTH_TOKEN (the first of each) and DATABASE_URL, like the gateway.")
+	fs := e.flags("demo", "usage: gateway demo [--url URL]\n\nCreate sample bookings and post signed Stripe and Twilio webhooks to a running gateway,\nprinting each answer and the booking's state after it. Uses STRIPE_WEBHOOK_SECRET and\nTWILIO_AUTH_TOKEN (the first of each; unset: the ones `make run` generated in data/dev-secrets.env)\nand DATABASE_URL, like the gateway.")
 	target := fs.String("url", "", "gateway base URL (default http://localhost:PORT from HTTP_ADDR)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	cfg, _, err := loadConfig(e)
+	if err == nil {
+		cfg, err = toolSecrets(cfg)
+	}
 	if err != nil {
 		return err
 	}
@@ -58,10 +60,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	d.stripeSecret, d.twilioToken = first(cfg.StripeWebhookSecrets), first(cfg.TwilioAuthTokens)
 	if d.stripeSecret == "" || d.twilioToken == "" {
-		d.stripeSecret, d.twilioToken = orRandom(d.stripeSecret, "whsec_demo_"), orRandom(d.twilioToken, "demo_")
-		fmt.Fprintf(d.w, "No STRIPE_WEBHOOK_SECRET or TWILIO_AUTH_TOKEN set: using generated demo secrets.\n"+
-			"Start the gateway with the same ones, or it will reject these requests:\n"+
-			"  STRIPE_WEBHOOK_SECRET=%s TWILIO_AUTH_TOKEN=%s make run\n\n", d.stripeSecret, d.twilioToken)
+		return fmt.Errorf("no STRIPE_WEBHOOK_SECRET or TWILIO_AUTH_TOKEN to sign with: set the gateway's, or start `make run` first (it generates %s)", devSecretsFile)
 	}
 	return d.run(ctx)
 }
@@ -220,17 +219,4 @@ func first(xs []string) string {
 		return ""
 	}
 	return xs[0]
-}
-
-func orRandom(s, prefix string) string {
-	if s != "" {
-		return s
-	}
-	return prefix + randomHex(16)
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

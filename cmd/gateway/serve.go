@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -24,95 +25,174 @@ import (
 // Retention of completed tasks in Redis: visible in the ops UI for a while.
 const completedRetention = time.Hour
 
-func runServe(ctx context.Context, e *env, _ []string) error  { return serve(ctx, e, true, true) }
-func runAPI(ctx context.Context, e *env, _ []string) error    { return serve(ctx, e, true, false) }
-func runWorker(ctx context.Context, e *env, _ []string) error { return serve(ctx, e, false, true) }
+// role is what a long-running command runs: the receiver, the worker or
+// both (serve).
+type role string
 
-// serve runs the HTTP receiver, the worker or both until ctx ends, then
-// shuts down gracefully: stop accepting, finish in-flight requests and
-// running tasks (bounded by SHUTDOWN_TIMEOUT), close everything.
-func serve(ctx context.Context, e *env, api, work bool) error {
-	a, err := open(ctx, e)
+const (
+	roleServe  role = "serve"
+	roleAPI    role = "api"
+	roleWorker role = "worker"
+)
+
+func (r role) receives() bool { return r != roleWorker }
+func (r role) works() bool    { return r != roleAPI }
+
+func runServe(ctx context.Context, e *env, _ []string) error  { return serve(ctx, e, roleServe) }
+func runAPI(ctx context.Context, e *env, _ []string) error    { return serve(ctx, e, roleAPI) }
+func runWorker(ctx context.Context, e *env, _ []string) error { return serve(ctx, e, roleWorker) }
+
+// serve runs the receiver, the worker or both until ctx ends, then shuts
+// down within SHUTDOWN_TIMEOUT (see shutdown).
+func serve(ctx context.Context, e *env, r role) error {
+	a, err := open(ctx, e, r)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	m := metrics.New()
-	srv, ln, err := a.httpServer(m, api)
+	servers, err := a.httpServers(m, r)
 	if err != nil {
 		return err
 	}
 	var worker *asynq.Server
-	var sched *scheduler
-	if work {
-		sched = newScheduler(a.redis)
+	if r.works() {
+		sched := newScheduler(a.redis)
 		defer sched.Close()
 		worker = a.workerServer()
 		if err := worker.Start(jobs.NewMux(a.jobDeps(m, sched))); err != nil {
+			closeAll(servers)
 			return fmt.Errorf("start worker: %w", err)
 		}
 	}
-	a.banner(e, ln, api, work)
+	a.banner(e, servers, r)
 	if a.redis.Embedded != nil {
 		defer a.publishEmbeddedRedis()()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- serveHTTP(srv, ln) }()
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() { errc <- s.serve() }()
+	}
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-	if serr := srv.Shutdown(sctx); serr != nil {
-		a.log.Warn("http shutdown", "err", serr)
-	}
-	cancel()
-	if worker != nil {
-		worker.Shutdown()
-	}
+	a.shutdown(worker, servers)
 	a.log.Info("stopped")
 	return err
 }
 
-func serveHTTP(srv *http.Server, ln net.Listener) error {
+// shutdown stops the worker from taking new tasks at once, then lets
+// in-flight requests and running tasks finish in parallel, the whole
+// within SHUTDOWN_TIMEOUT: a task still running then is handed back to the
+// queue (Asynq re-queues it) and open connections are closed.
+func (a *app) shutdown(worker *asynq.Server, servers []*listener) {
+	timeout := a.cfg.ShutdownTimeout
+	a.log.Info("shutting down", "timeout", timeout.String())
+	deadline := time.Now().Add(timeout)
+	if worker != nil {
+		worker.Stop()
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-closeMargin(timeout)))
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Go(func() {
+			if err := s.srv.Shutdown(ctx); err != nil {
+				a.log.Warn("http requests still in flight at the shutdown deadline: closing them", "listener", s.name, "err", err)
+				s.srv.Close()
+			}
+		})
+	}
+	if worker != nil {
+		wg.Go(worker.Shutdown) // bounded by drainTimeout (workerServer)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Until(deadline)):
+		a.log.Error("shutdown did not finish within SHUTDOWN_TIMEOUT: exiting anyway", "timeout", timeout.String())
+	}
+}
+
+// closeMargin is the part of SHUTDOWN_TIMEOUT kept for closing Redis and
+// the database after the drain.
+func closeMargin(timeout time.Duration) time.Duration { return min(timeout/10, 2*time.Second) }
+
+// listener is one HTTP server and the address it is bound to.
+type listener struct {
+	name string // the setting it listens on: HTTP_ADDR or OPS_ADDR
+	srv  *http.Server
+	ln   net.Listener
+}
+
+func (l *listener) serve() error {
 	var err error
-	if srv.TLSConfig != nil {
-		err = srv.ServeTLS(ln, "", "")
+	if l.srv.TLSConfig != nil {
+		err = l.srv.ServeTLS(l.ln, "", "")
 	} else {
-		err = srv.Serve(ln)
+		err = l.srv.Serve(l.ln)
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
-	return fmt.Errorf("serve http: %w", err)
+	return fmt.Errorf("serve http on %s: %w", l.name, err)
 }
 
-// httpServer builds the receiver (or, for a worker-only process, its
-// health, readiness and metrics endpoints) and binds HTTP_ADDR.
-func (a *app) httpServer(m *metrics.Metrics, api bool) (*http.Server, net.Listener, error) {
+func closeAll(servers []*listener) {
+	for _, s := range servers {
+		s.ln.Close()
+	}
+}
+
+// httpServers builds the receiver (or, for a worker-only process, its
+// health and readiness probes) on HTTP_ADDR, and, when OPS_ADDR is set,
+// the ops listener serving /ops/ and /metrics there instead.
+func (a *app) httpServers(m *metrics.Metrics, r role) ([]*listener, error) {
 	insp := asynq.NewInspector(a.redis.ConnOpt)
 	m.Registry.MustRegister(metrics.NewQueueCollector(insp))
-	deps := handlers.Deps{Redis: a.redis, DB: handlers.PingerFunc(a.dbReady), Metrics: m, Log: a.log, Now: time.Now}
+	deps := handlers.Deps{Redis: a.redis, Metrics: m, Log: a.log, Now: time.Now,
+		Ops: a.opsHandler(), SeparateOps: a.cfg.OpsAddr != ""}
+	if r.works() {
+		deps.DB = handlers.PingerFunc(a.dbReady) // the receiver never uses the database
+	}
 	var h http.Handler = handlers.NewProbes(deps)
-	if api {
+	if r.receives() {
 		deps.Queue = queue.NewIngress(a.redis, completedRetention)
-		deps.Ops = a.opsHandler()
 		h = a.receiver(deps)
 	}
 	var tlsConfig *tls.Config
 	if a.cfg.TLSCertFile != "" {
 		cert, err := tls.LoadX509KeyPair(a.cfg.TLSCertFile, a.cfg.TLSKeyFile)
 		if err != nil {
-			return nil, nil, fmt.Errorf("TLS_CERT_FILE, TLS_KEY_FILE: %w", err)
+			return nil, fmt.Errorf("TLS_CERT_FILE, TLS_KEY_FILE: %w", err)
 		}
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
 	}
-	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	main, err := a.listen("HTTP_ADDR", a.cfg.HTTPAddr, h, tlsConfig)
 	if err != nil {
-		return nil, nil, fmt.Errorf("listen on HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
+		return nil, err
 	}
-	return &http.Server{
+	servers := []*listener{main}
+	if a.cfg.OpsAddr != "" {
+		ops, err := a.listen("OPS_ADDR", a.cfg.OpsAddr, handlers.NewOps(deps), tlsConfig)
+		if err != nil {
+			closeAll(servers)
+			return nil, err
+		}
+		servers = append(servers, ops)
+	}
+	return servers, nil
+}
+
+// listen binds addr (the value of setting name) for h.
+func (a *app) listen(name, addr string, h http.Handler, tlsConfig *tls.Config) (*listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s %s: %w", name, addr, err)
+	}
+	return &listener{name: name, ln: ln, srv: &http.Server{
 		TLSConfig:         tlsConfig,
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -121,7 +201,7 @@ func (a *app) httpServer(m *metrics.Metrics, api bool) (*http.Server, net.Listen
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
-	}, ln, nil
+	}}, nil
 }
 
 // receiver is the webhook receiver's handler.
@@ -130,16 +210,18 @@ func (a *app) receiver(d handlers.Deps) http.Handler {
 		PublicBaseURL:   a.cfg.PublicBaseURL,
 		StripeSecrets:   a.cfg.StripeWebhookSecrets,
 		StripeTolerance: a.cfg.StripeTolerance,
+		StripeLivemode:  a.cfg.StripeLivemode,
 		TwilioTokens:    a.cfg.TwilioAuthTokens,
 		MaxBodyBytes:    a.cfg.MaxBodyBytes,
 	}, d)
 }
 
-// opsHandler is the Asynq web UI behind basic auth; nil when off. With the
-// embedded Redis and no credentials it is open to loopback clients only.
+// opsHandler is the Asynq web UI behind basic auth, refusing cross-origin
+// requests that change state; nil (off) without credentials. The embedded
+// default has generated credentials (withDevSecrets): whoever connects,
+// a tunnel agent or a proxy on this host included, must present them.
 func (a *app) opsHandler() http.Handler {
-	open := a.cfg.OpsUsername == "" && a.cfg.EmbeddedRedis()
-	if a.cfg.OpsUsername == "" && !open {
+	if a.cfg.OpsUsername == "" {
 		return nil
 	}
 	ui := asynqmon.New(asynqmon.Options{
@@ -147,10 +229,7 @@ func (a *app) opsHandler() http.Handler {
 		RedisConnOpt: a.redis.ConnOpt,
 		ReadOnly:     a.cfg.OpsReadOnly,
 	})
-	if open {
-		return loopbackOnly(ui)
-	}
-	return basicAuth(ui, a.cfg.OpsUsername, a.cfg.OpsPassword)
+	return basicAuth(sameOrigin(ui), a.cfg.OpsUsername, a.cfg.OpsPassword)
 }
 
 func basicAuth(next http.Handler, user, pass string) http.Handler {
@@ -160,34 +239,38 @@ func basicAuth(next http.Handler, user, pass string) http.Handler {
 		pok := subtle.ConstantTimeCompare([]byte(p), []byte(pass)) == 1
 		if !ok || !uok || !pok {
 			w.Header().Set("WWW-Authenticate", `Basic realm="gateway ops", charset="UTF-8"`)
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = w.Write([]byte(`{"error":"authentication required"}`))
+			writeError(w, http.StatusUnauthorized, "authentication required")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-func loopbackOnly(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			_, _ = w.Write([]byte(`{"error":"ops UI is open to loopback clients only; set OPS_USERNAME and OPS_PASSWORD"}`))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// sameOrigin refuses (403) a state-changing request that a browser marks
+// as cross-site (Sec-Fetch-Site) or whose Origin is not this host: a page
+// an operator visits cannot pause queues or run tasks with the operator's
+// credentials. The standard library's CrossOriginProtection does the check.
+func sameOrigin(next http.Handler) http.Handler {
+	p := http.NewCrossOriginProtection()
+	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusForbidden, "cross-origin request refused")
+	}))
+	return p.Handler(next)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(`{"error":"` + msg + `"}`))
 }
 
 // workerServer builds the Asynq server.
 func (a *app) workerServer() *asynq.Server {
 	return asynq.NewServer(a.redis.ConnOpt, asynq.Config{
-		Concurrency:     a.cfg.WorkerConcurrency,
-		Queues:          jobs.Queues(),
-		ShutdownTimeout: a.cfg.ShutdownTimeout,
+		Concurrency: a.cfg.WorkerConcurrency,
+		Queues:      jobs.Queues(),
+		// Running tasks get the shutdown's whole drain (see shutdown).
+		ShutdownTimeout: a.cfg.ShutdownTimeout - closeMargin(a.cfg.ShutdownTimeout),
 		// An idle worker looks for new tasks every 200ms (Asynq: 1s) and
 		// for due scheduled and retry tasks every second (Asynq: 5s): a
 		// webhook is applied well under a second after it was accepted.

@@ -42,57 +42,80 @@ func (l asynqLogger) Error(args ...any) { l.l.Error(fmt.Sprint(args...)) }
 func (l asynqLogger) Fatal(args ...any) { l.l.Error(fmt.Sprint(args...)); os.Exit(1) }
 
 // banner tells a developer where everything is.
-func (a *app) banner(e *env, ln net.Listener, api, work bool) {
+func (a *app) banner(e *env, servers []*listener, r role) {
 	w := e.stdout
-	base := a.cfg.PublicBaseURL
-	local := ""
-	if ln != nil {
-		scheme := "http"
-		if a.cfg.TLSCertFile != "" {
-			scheme = "https"
-		}
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		local = scheme + "://localhost:" + port
-		if base == "" {
-			base = local
-		}
-	}
 	fmt.Fprintln(w, strings.Repeat("=", 72))
-	fmt.Fprintf(w, "ReserveEasy webhook gateway (receiver: %v, worker: %v)\n", api, work)
+	fmt.Fprintf(w, "ReserveEasy webhook gateway: %s (receiver: %v, worker: %v)\n", r, r.receives(), r.works())
 	if a.redis.Embedded != nil {
 		fmt.Fprintf(w, "WARNING: REDIS_URL is unset: using an EMBEDDED in-process Redis at %s.\n", a.redis.Embedded.Addr())
 		fmt.Fprintln(w, "WARNING: queued and scheduled tasks are LOST when this process exits. Set REDIS_URL in production.")
 		a.log.Warn("embedded Redis in use: queued tasks are lost on exit", "addr", a.redis.Embedded.Addr())
 	}
 	fmt.Fprintf(w, "Database: %s\n", dbKind(a.cfg.DatabaseURL))
-	switch {
-	case api:
-		printURLs(w, a, ln.Addr().String(), base, local)
-	case ln != nil:
-		fmt.Fprintf(w, "Listening on %s\n", ln.Addr())
-		fmt.Fprintf(w, "Worker probes: %s/healthz  %s/readyz  %s/metrics\n", local, local, local)
+	local := a.localURL(servers[0].ln)
+	fmt.Fprintf(w, "Listening on %s\n", servers[0].ln.Addr())
+	opsBase := local
+	if len(servers) > 1 {
+		opsBase = a.localURL(servers[1].ln)
+		fmt.Fprintf(w, "Ops listening on %s (OPS_ADDR): /ops/ and /metrics are served there only\n", servers[1].ln.Addr())
 	}
-	fmt.Fprintln(w, strings.Repeat("=", 72))
-}
-
-func printURLs(w io.Writer, a *app, addr, base, local string) {
-	fmt.Fprintf(w, "Listening on %s\n", addr)
-	fmt.Fprintf(w, "Twilio SMS status webhook: %s%s\n", base, handlers.TwilioPath)
-	fmt.Fprintf(w, "Stripe payment webhook:    %s%s\n", base, handlers.StripePath)
+	if r.receives() {
+		a.printWebhookURLs(w, local)
+	}
 	switch {
 	case a.cfg.OpsUsername != "":
-		fmt.Fprintf(w, "Ops UI (basic auth):       %s%s/\n", base, handlers.OpsPath)
-	case a.cfg.EmbeddedRedis():
-		fmt.Fprintf(w, "Ops UI (open, loopback clients only): %s%s/\n", local, handlers.OpsPath)
+		fmt.Fprintf(w, "Ops UI (basic auth, user %s): %s%s/\n", a.cfg.OpsUsername, opsBase, handlers.OpsPath)
 	default:
 		fmt.Fprintln(w, "Ops UI: off (set OPS_USERNAME and OPS_PASSWORD)")
 	}
-	fmt.Fprintf(w, "Health: %s/healthz  Ready: %s/readyz  Metrics: %s/metrics\n", local, local, local)
+	fmt.Fprintf(w, "Health: %s/healthz  Ready: %s/readyz  Metrics: %s/metrics\n", local, local, opsBase)
+	a.printDevSecrets(w)
+	fmt.Fprintln(w, strings.Repeat("=", 72))
+}
+
+// localURL is the URL of ln as seen from this machine.
+func (a *app) localURL(ln net.Listener) string {
+	scheme := "http"
+	if a.cfg.TLSCertFile != "" {
+		scheme = "https"
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return scheme + "://localhost:" + port
+}
+
+func (a *app) printWebhookURLs(w io.Writer, local string) {
+	base := a.cfg.PublicBaseURL
+	if base == "" {
+		base = local
+	}
+	fmt.Fprintf(w, "Twilio SMS status webhook: %s%s\n", base, handlers.TwilioPath)
+	fmt.Fprintf(w, "Stripe payment webhook:    %s%s\n", base, handlers.StripePath)
 	fmt.Fprintf(w, "Forward Stripe events: stripe listen --forward-to %s%s\n", strings.TrimPrefix(strings.TrimPrefix(local, "http://"), "https://"), handlers.StripePath)
+	fmt.Fprintln(w, "  then put the whsec_... it prints into STRIPE_WEBHOOK_SECRET (comma-separated beside any other)")
 	if len(a.cfg.StripeWebhookSecrets) == 0 {
-		fmt.Fprintln(w, "  then put the printed whsec_... into STRIPE_WEBHOOK_SECRET (comma-separated beside the dashboard one)")
+		fmt.Fprintln(w, "WARNING: STRIPE_WEBHOOK_SECRET is unset: every Stripe webhook is rejected (400).")
 	}
 	if len(a.cfg.TwilioAuthTokens) == 0 {
-		fmt.Fprintln(w, "NOTE: TWILIO_AUTH_TOKEN is unset: every Twilio callback is rejected (403).")
+		fmt.Fprintln(w, "WARNING: TWILIO_AUTH_TOKEN is unset: every Twilio callback is rejected (403).")
 	}
+}
+
+// printDevSecrets shows the development secrets the embedded default
+// generated, so that a developer can sign requests and log in.
+func (a *app) printDevSecrets(w io.Writer) {
+	if len(a.devSecrets) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "Development secrets (random, generated once, kept in %s, mode 0600):\n", devSecretsFile)
+	for _, k := range a.devSecrets {
+		switch k {
+		case keyStripeSecret:
+			fmt.Fprintf(w, "  STRIPE_WEBHOOK_SECRET=%s\n", a.cfg.StripeWebhookSecrets[0])
+		case keyTwilioToken:
+			fmt.Fprintf(w, "  TWILIO_AUTH_TOKEN=%s\n", a.cfg.TwilioAuthTokens[0])
+		case keyOpsPassword:
+			fmt.Fprintf(w, "  ops UI: user %s, password %s\n", a.cfg.OpsUsername, a.cfg.OpsPassword)
+		}
+	}
+	fmt.Fprintln(w, "  `gateway demo` reads them from there; set the settings yourself to use others.")
 }

@@ -23,6 +23,9 @@ type app struct {
 	store    migrator
 	redis    *queue.Redis
 	migrated atomic.Bool // the database schema is up to date
+	// devSecrets are the settings the embedded default generated
+	// (withDevSecrets), for the banner.
+	devSecrets generated
 }
 
 // migrateRetry is how often a server retries migrating a database that
@@ -43,27 +46,44 @@ func loadConfig(e *env) (config.Config, *slog.Logger, error) {
 	return cfg, slog.New(h), nil
 }
 
-// open loads the settings and opens the database and Redis. A server
-// starts even while either is down: it answers 503 (webhooks) and reports
-// what is down (/readyz) until they answer, and migrates the database
-// (unless MIGRATE=false) as soon as it can.
-func open(ctx context.Context, e *env) (*app, error) {
+// open loads the settings and opens the database and Redis for role r. A
+// server starts even while either is down: it answers 503 (webhooks) and
+// reports what is down (/readyz) until they answer, and migrates the
+// database (unless MIGRATE=false) as soon as it can.
+//
+// Only `gateway serve` runs on the embedded Redis, with generated
+// development secrets for what is unset (withDevSecrets).
+func open(ctx context.Context, e *env, r role) (*app, error) {
 	cfg, log, err := loadConfig(e)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("starting", "config", cfg.String())
+	var gen generated
+	switch {
+	case cfg.EmbeddedRedis() && r == roleAPI:
+		return nil, errors.New("REDIS_URL is unset: `gateway api` would queue events in a private in-memory Redis that no worker can see (only `gateway serve` runs on an embedded Redis)")
+	case cfg.EmbeddedRedis() && r == roleWorker:
+		return nil, errors.New("REDIS_URL is unset: `gateway worker` would read a private in-memory Redis that no receiver writes to (only `gateway serve` runs on an embedded Redis)")
+	case cfg.EmbeddedRedis():
+		if cfg, gen, err = withDevSecrets(cfg); err != nil {
+			return nil, fmt.Errorf("development secrets: %w", err)
+		}
+	}
+	log.Info("starting", "role", string(r), "config", cfg.String())
+	if r.receives() {
+		warnUnsafeReceiver(log, cfg)
+	}
 	store, err := openStore(ctx, cfg.DatabaseURL, false, true)
 	if err != nil {
 		return nil, err
 	}
-	r, err := queue.Open(ctx, cfg.RedisURL)
+	rd, err := queue.Open(ctx, cfg.RedisURL)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: store, redis: r}
-	if err := r.Ping(ctx); err != nil {
+	a := &app{cfg: cfg, log: log, store: store, redis: rd, devSecrets: gen}
+	if err := rd.Ping(ctx); err != nil {
 		log.Error("redis does not answer yet: webhooks get 503 and tasks wait until it does", "err", err)
 	}
 	a.migrated.Store(!cfg.Migrate)
@@ -74,6 +94,20 @@ func open(ctx context.Context, e *env) (*app, error) {
 		}
 	}
 	return a, nil
+}
+
+// warnUnsafeReceiver says loudly, at start, what makes a receiver reject
+// every request of a provider or apply events it should not.
+func warnUnsafeReceiver(log *slog.Logger, cfg config.Config) {
+	if len(cfg.StripeWebhookSecrets) == 0 {
+		log.Error("STRIPE_WEBHOOK_SECRET is not set: every Stripe webhook will be rejected (400)")
+	}
+	if len(cfg.TwilioAuthTokens) == 0 {
+		log.Error("TWILIO_AUTH_TOKEN is not set: every Twilio callback will be rejected (403)")
+	}
+	if cfg.StripeLivemode == nil && cfg.PublicBaseURL != "" {
+		log.Warn("STRIPE_LIVEMODE is not set: test-mode and live-mode Stripe events are both applied; set it to true in production")
+	}
 }
 
 // migrate applies the migrations and records that they are.

@@ -22,6 +22,9 @@ import (
 // accepts any (but still requires HTTP basic auth).
 type Config struct {
 	AccountSID, AuthToken string
+	// Latency delays every answer, like a real API over the internet; a
+	// request still waiting when the test ends is answered at once.
+	Latency time.Duration
 }
 
 // Request is what the server saw of one request.
@@ -54,6 +57,8 @@ type Server struct {
 	requests []Request
 	messages []Message
 	answer   *answer // non-nil: answer every request with it
+
+	stopped chan struct{} // closed when the test ends: stop waiting out Latency
 }
 
 type answer struct {
@@ -67,9 +72,10 @@ var messagesPath = regexp.MustCompile(`/2010-04-01/Accounts/([^/]+)/Messages\.js
 // Start starts a fake Twilio API that stops when tb ends.
 func Start(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, stopped: make(chan struct{})}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.srv.Close)
+	tb.Cleanup(func() { close(s.stopped) }) // runs first: Close waits for handlers
 	return s
 }
 
@@ -134,6 +140,15 @@ func errorFor(status int) (code int, msg string) {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	user, pass, _ := r.BasicAuth()
 	_ = r.ParseForm()
+	if s.cfg.Latency > 0 {
+		t := time.NewTimer(s.cfg.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+		case <-s.stopped:
+		}
+		t.Stop()
+	}
 	req := Request{Method: r.Method, Path: r.URL.Path, User: user, Pass: pass, Form: r.PostForm}
 	status, body := s.respond(r, req)
 	req.Status = status
