@@ -24,6 +24,11 @@ import (
 // Retention of completed tasks in Redis: visible in the ops UI for a while.
 const completedRetention = time.Hour
 
+// queueMetricsLease is how long the lease to export the queue-wide
+// gateway_queue_* series lasts without renewal (renewed every third of it):
+// when its holder dies, another process exports them within this time.
+const queueMetricsLease = 15 * time.Second
+
 func runServe(ctx context.Context, e *env, _ []string) error  { return serve(ctx, e, true, true) }
 func runAPI(ctx context.Context, e *env, _ []string) error    { return serve(ctx, e, true, false) }
 func runWorker(ctx context.Context, e *env, _ []string) error { return serve(ctx, e, false, true) }
@@ -38,7 +43,12 @@ func serve(ctx context.Context, e *env, api, work bool) error {
 	}
 	defer a.Close()
 	m := metrics.New()
-	srv, ln, err := a.httpServer(m, api)
+	lease := queue.NewLease(a.redis, "queue-metrics", queueMetricsLease)
+	lctx, stopLease := context.WithCancel(ctx)
+	leaseDone := make(chan struct{})
+	go func() { lease.Run(lctx); close(leaseDone) }()
+	defer func() { stopLease(); <-leaseDone }() // released before Redis closes
+	srv, ln, err := a.httpServer(m, lease, api)
 	if err != nil {
 		return err
 	}
@@ -90,9 +100,13 @@ func serveHTTP(srv *http.Server, ln net.Listener) error {
 
 // httpServer builds the receiver (or, for a worker-only process, its
 // health, readiness and metrics endpoints) and binds HTTP_ADDR.
-func (a *app) httpServer(m *metrics.Metrics, api bool) (*http.Server, net.Listener, error) {
+func (a *app) httpServer(m *metrics.Metrics, lease metrics.Lease, api bool) (*http.Server, net.Listener, error) {
 	insp := asynq.NewInspector(a.redis.ConnOpt)
-	m.Registry.MustRegister(metrics.NewQueueCollector(insp))
+	queues := make([]string, 0, len(jobs.Queues()))
+	for q := range jobs.Queues() {
+		queues = append(queues, q)
+	}
+	m.Registry.MustRegister(metrics.NewQueueCollector(insp, lease, queues))
 	deps := handlers.Deps{Redis: a.redis, DB: handlers.PingerFunc(a.dbReady), Metrics: m, Log: a.log, Now: time.Now}
 	var h http.Handler = handlers.NewProbes(deps)
 	if api {
