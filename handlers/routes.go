@@ -41,7 +41,7 @@ func newEcho(d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Log)
-	e.Use(middleware.Recover(), httpMetrics(d.Metrics))
+	e.Use(middleware.Recover(), httpMetrics(e, d.Metrics))
 	return e
 }
 

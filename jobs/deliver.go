@@ -58,11 +58,11 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 	rcpt, err := w.send(ctx, n, log)
 	switch {
 	case err != nil && errors.Is(err, notifications.ErrPermanent):
-		w.Metrics.Notifications.WithLabelValues(string(n.Channel), "failed").Inc()
+		w.Metrics.Notifications.WithLabelValues(channelLabel(n.Channel), "failed").Inc()
 		log.Error("message rejected for good", "err", err)
 		return w.finishNotification(ctx, n, now, bookings.NotificationFailed, "", time.Time{}, err.Error())
 	case err != nil:
-		w.Metrics.Notifications.WithLabelValues(string(n.Channel), "retried").Inc()
+		w.Metrics.Notifications.WithLabelValues(channelLabel(n.Channel), "retried").Inc()
 		if ferr := w.finishNotification(ctx, n, now, bookings.NotificationPending, "", time.Time{}, err.Error()); ferr != nil {
 			log.Warn("could not release notification", "err", ferr)
 		}
@@ -72,7 +72,7 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 	if rcpt.Logged {
 		status = bookings.NotificationLogged
 	}
-	w.Metrics.Notifications.WithLabelValues(string(n.Channel), string(status)).Inc()
+	w.Metrics.Notifications.WithLabelValues(channelLabel(n.Channel), string(status)).Inc()
 	log.Info("message "+string(status), "provider_id", rcpt.ProviderID)
 	if n.Template == notifications.TemplateConfirmationSMS && rcpt.ProviderID != "" {
 		if err := w.Store.SetSMSMessageSID(ctx, n.BookingID, rcpt.ProviderID); err != nil {

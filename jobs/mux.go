@@ -53,18 +53,26 @@ type Deps struct {
 }
 
 // worker carries the Deps into the handlers.
-type worker struct{ Deps }
+type worker struct {
+	Deps
+	types map[string]bool // the task types NewMux registered
+}
 
 // NewMux registers a handler for every task type the gateway queues.
 func NewMux(d Deps) *asynq.ServeMux {
-	w := &worker{d}
+	w := &worker{Deps: d, types: map[string]bool{}}
 	mux := asynq.NewServeMux()
 	mux.Use(w.observe)
-	mux.HandleFunc(TypePaymentSucceeded, w.paymentSucceeded)
-	mux.HandleFunc(TypePaymentFailed, w.paymentFailed)
-	mux.HandleFunc(TypeChargeRefunded, w.chargeRefunded)
-	mux.HandleFunc(TypeSMSStatus, w.smsStatus)
-	mux.HandleFunc(TypeAutoCancel, w.autoCancel)
+	for typ, h := range map[string]asynq.HandlerFunc{
+		TypePaymentSucceeded: w.paymentSucceeded,
+		TypePaymentFailed:    w.paymentFailed,
+		TypeChargeRefunded:   w.chargeRefunded,
+		TypeSMSStatus:        w.smsStatus,
+		TypeAutoCancel:       w.autoCancel,
+	} {
+		mux.HandleFunc(typ, h)
+		w.types[typ] = true
+	}
 	return mux
 }
 
@@ -76,19 +84,20 @@ func (w *worker) observe(next asynq.Handler) asynq.Handler {
 		retry, _ := asynq.GetRetryCount(ctx)
 		maxRetry, _ := asynq.GetMaxRetry(ctx)
 		err := next.ProcessTask(ctx, t)
-		w.Metrics.TaskSeconds.WithLabelValues(t.Type()).Observe(time.Since(start).Seconds())
+		typ := w.typeLabel(t)
+		w.Metrics.TaskSeconds.WithLabelValues(typ).Observe(time.Since(start).Seconds())
 		log := w.Log.With("task_id", id, "task_type", t.Type(), "attempt", retry+1)
 		switch {
 		case err == nil:
-			w.Metrics.Tasks.WithLabelValues(t.Type(), "processed").Inc()
+			w.Metrics.Tasks.WithLabelValues(typ, "processed").Inc()
 			log.Debug("task done", "took", time.Since(start))
 		case errors.Is(err, asynq.SkipRetry) || retry >= maxRetry:
-			w.Metrics.Tasks.WithLabelValues(t.Type(), "failed").Inc()
-			w.Metrics.Tasks.WithLabelValues(t.Type(), "archived").Inc()
+			w.Metrics.Tasks.WithLabelValues(typ, "failed").Inc()
+			w.Metrics.Tasks.WithLabelValues(typ, "archived").Inc()
 			log.Warn("task archived", "err", err)
 		default:
-			w.Metrics.Tasks.WithLabelValues(t.Type(), "failed").Inc()
-			w.Metrics.Tasks.WithLabelValues(t.Type(), "retried").Inc()
+			w.Metrics.Tasks.WithLabelValues(typ, "failed").Inc()
+			w.Metrics.Tasks.WithLabelValues(typ, "retried").Inc()
 			log.Warn("task failed, will retry", "err", err)
 		}
 		return err

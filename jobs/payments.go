@@ -206,7 +206,7 @@ func (w *worker) scheduleHold(ctx context.Context, ev StripeEvent) error {
 func (w *worker) countTransitions(old, nb bookings.Booking) {
 	inc := func(kind string) { w.Metrics.Transitions.WithLabelValues(kind).Inc() }
 	if old.Status != nb.Status {
-		inc(string(nb.Status))
+		inc(statusKind(nb.Status))
 	}
 	if !old.DepositPaid && nb.DepositPaid {
 		inc("paid")

@@ -38,24 +38,34 @@ type fakeInspector struct {
 func (f fakeInspector) Queues() ([]string, error) { return f.queues, f.err }
 
 func (f fakeInspector) GetQueueInfo(q string) (*asynq.QueueInfo, error) {
-	return &asynq.QueueInfo{Queue: q, Pending: 3, Archived: 1, Latency: 2 * time.Second, ProcessedTotal: 10, FailedTotal: 2}, nil
+	return &asynq.QueueInfo{Queue: q, Pending: 3, Archived: 1, Latency: time.Duration(len(q)) * time.Second,
+		ProcessedTotal: 10, FailedTotal: 2, Paused: q == "stray-b"}, nil
 }
+
+// held is a lease that is held or not.
+type held bool
+
+func (h held) Held() bool { return bool(h) }
 
 func TestQueueCollector(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(metrics.NewQueueCollector(fakeInspector{queues: []string{"webhooks"}}))
+	reg.MustRegister(metrics.NewQueueCollector(fakeInspector{queues: []string{"webhooks"}}, held(true), []string{"webhooks", "holds"}))
 	want := `
 # HELP gateway_queue_latency_seconds Age of the oldest pending task.
 # TYPE gateway_queue_latency_seconds gauge
-gateway_queue_latency_seconds{queue="webhooks"} 2
-# HELP gateway_queue_up 1 when the queue state could be read from Redis.
+gateway_queue_latency_seconds{queue="webhooks"} 8
+# HELP gateway_queue_up 1 when the exporting process could read the queue state from Redis.
 # TYPE gateway_queue_up gauge
 gateway_queue_up 1
+# HELP gateway_queue_exporter 1 on the one process exporting the queue-wide gateway_queue_* series, else 0.
+# TYPE gateway_queue_exporter gauge
+gateway_queue_exporter 1
 # HELP gateway_queue_failed_total Task runs that failed since the queue was created.
 # TYPE gateway_queue_failed_total counter
 gateway_queue_failed_total{queue="webhooks"} 2
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "gateway_queue_latency_seconds", "gateway_queue_up", "gateway_queue_failed_total"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "gateway_queue_latency_seconds", "gateway_queue_up",
+		"gateway_queue_exporter", "gateway_queue_failed_total"); err != nil {
 		t.Error(err)
 	}
 	if got := testutil.ToFloat64(gaugeOf(t, reg, "gateway_queue_tasks", "pending")); got != 3 {
@@ -63,8 +73,62 @@ gateway_queue_failed_total{queue="webhooks"} 2
 	}
 
 	down := prometheus.NewRegistry()
-	down.MustRegister(metrics.NewQueueCollector(fakeInspector{err: errors.New("connection refused")}))
-	if err := testutil.GatherAndCompare(down, strings.NewReader("# HELP gateway_queue_up 1 when the queue state could be read from Redis.\n# TYPE gateway_queue_up gauge\ngateway_queue_up 0\n"), "gateway_queue_up"); err != nil {
+	down.MustRegister(metrics.NewQueueCollector(fakeInspector{err: errors.New("connection refused")}, held(true), nil))
+	if err := testutil.GatherAndCompare(down, strings.NewReader("# HELP gateway_queue_up 1 when the exporting process could read the queue state from Redis.\n# TYPE gateway_queue_up gauge\ngateway_queue_up 0\n"), "gateway_queue_up"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestQueueCollectorOnlyWithLease: a process without the lease exports
+// gateway_queue_exporter 0 and no queue-wide series.
+func TestQueueCollectorOnlyWithLease(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.NewQueueCollector(fakeInspector{queues: []string{"webhooks"}}, held(false), []string{"webhooks"}))
+	want := `
+# HELP gateway_queue_exporter 1 on the one process exporting the queue-wide gateway_queue_* series, else 0.
+# TYPE gateway_queue_exporter gauge
+gateway_queue_exporter 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestUnknownQueuesAreOther: queues the gateway does not use, whatever
+// their names, add up under queue="other".
+func TestUnknownQueuesAreOther(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(metrics.NewQueueCollector(fakeInspector{queues: []string{"webhooks", "stray-a", "stray-b"}}, held(true), []string{"webhooks", "holds"}))
+	want := `
+# HELP gateway_queue_tasks Tasks in each queue by state.
+# TYPE gateway_queue_tasks gauge
+gateway_queue_tasks{queue="other",state="active"} 0
+gateway_queue_tasks{queue="other",state="archived"} 2
+gateway_queue_tasks{queue="other",state="completed"} 0
+gateway_queue_tasks{queue="other",state="pending"} 6
+gateway_queue_tasks{queue="other",state="retry"} 0
+gateway_queue_tasks{queue="other",state="scheduled"} 0
+gateway_queue_tasks{queue="webhooks",state="active"} 0
+gateway_queue_tasks{queue="webhooks",state="archived"} 1
+gateway_queue_tasks{queue="webhooks",state="completed"} 0
+gateway_queue_tasks{queue="webhooks",state="pending"} 3
+gateway_queue_tasks{queue="webhooks",state="retry"} 0
+gateway_queue_tasks{queue="webhooks",state="scheduled"} 0
+# HELP gateway_queue_latency_seconds Age of the oldest pending task.
+# TYPE gateway_queue_latency_seconds gauge
+gateway_queue_latency_seconds{queue="other"} 7
+gateway_queue_latency_seconds{queue="webhooks"} 8
+# HELP gateway_queue_processed_total Tasks processed (succeeded or failed) since the queue was created.
+# TYPE gateway_queue_processed_total counter
+gateway_queue_processed_total{queue="other"} 20
+gateway_queue_processed_total{queue="webhooks"} 10
+# HELP gateway_queue_paused 1 when the queue is paused.
+# TYPE gateway_queue_paused gauge
+gateway_queue_paused{queue="other"} 1
+gateway_queue_paused{queue="webhooks"} 0
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "gateway_queue_tasks", "gateway_queue_latency_seconds",
+		"gateway_queue_processed_total", "gateway_queue_paused"); err != nil {
 		t.Error(err)
 	}
 }

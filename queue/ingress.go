@@ -14,8 +14,13 @@ import (
 // sender retries.
 var ErrUnavailable = errors.New("queue unavailable")
 
-// seenPrefix prefixes the keys of events the workers have applied.
-const seenPrefix = "gateway:seen:"
+// The gateway's own keys in Redis (Asynq's start with asynq:).
+const (
+	// seenPrefix prefixes the keys of events the workers have applied.
+	seenPrefix = "gateway:seen:"
+	// leasePrefix prefixes the keys of leases (see Lease).
+	leasePrefix = "gateway:lease:"
+)
 
 // Ingress puts webhook tasks on the queue, once per event.
 //

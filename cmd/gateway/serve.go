@@ -25,6 +25,11 @@ import (
 // Retention of completed tasks in Redis: visible in the ops UI for a while.
 const completedRetention = time.Hour
 
+// queueMetricsLease is how long the lease to export the queue-wide
+// gateway_queue_* series lasts without renewal (renewed every third of it):
+// when its holder dies, another process exports them within this time.
+const queueMetricsLease = 15 * time.Second
+
 // role is what a long-running command runs: the receiver, the worker or
 // both (serve).
 type role string
@@ -51,7 +56,12 @@ func serve(ctx context.Context, e *env, r role) error {
 	}
 	defer a.Close()
 	m := metrics.New()
-	servers, err := a.httpServers(m, r)
+	lease := queue.NewLease(a.redis, "queue-metrics", queueMetricsLease)
+	lctx, stopLease := context.WithCancel(ctx)
+	leaseDone := make(chan struct{})
+	go func() { lease.Run(lctx); close(leaseDone) }()
+	defer func() { stopLease(); <-leaseDone }() // released before Redis closes
+	servers, err := a.httpServers(m, lease, r)
 	if err != nil {
 		return err
 	}
@@ -149,9 +159,13 @@ func closeAll(servers []*listener) {
 // httpServers builds the receiver (or, for a worker-only process, its
 // health and readiness probes) on HTTP_ADDR, and, when OPS_ADDR is set,
 // the ops listener serving /ops/ and /metrics there instead.
-func (a *app) httpServers(m *metrics.Metrics, r role) ([]*listener, error) {
+func (a *app) httpServers(m *metrics.Metrics, lease metrics.Lease, r role) ([]*listener, error) {
 	insp := asynq.NewInspector(a.redis.ConnOpt)
-	m.Registry.MustRegister(metrics.NewQueueCollector(insp))
+	queues := make([]string, 0, len(jobs.Queues()))
+	for q := range jobs.Queues() {
+		queues = append(queues, q)
+	}
+	m.Registry.MustRegister(metrics.NewQueueCollector(insp, lease, queues))
 	deps := handlers.Deps{Redis: a.redis, Metrics: m, Log: a.log, Now: time.Now,
 		Ops: a.opsHandler(), SeparateOps: a.cfg.OpsAddr != ""}
 	if r.works() {

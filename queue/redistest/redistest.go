@@ -26,6 +26,7 @@ const (
 	DBCommand  = 4
 	DBEndToEnd = 5
 	DBOutage   = 6
+	DBMetrics  = 7
 )
 
 // ServerURL is the Redis server tests use.
