@@ -13,7 +13,9 @@
 # The build stage runs on the builder's own platform and cross-compiles (pure
 # Go, no cgo), so `docker buildx build --platform linux/arm64,linux/amd64`
 # needs no emulation.
-FROM --platform=$BUILDPLATFORM golang:1.26 AS build
+# Pinned to a patch release (the toolchain that builds and tests it); bump it
+# deliberately.
+FROM --platform=$BUILDPLATFORM golang:1.26.8 AS build
 WORKDIR /src
 
 ENV CGO_ENABLED=0 \
@@ -43,8 +45,10 @@ RUN mkdir -p /out/data
 ############################ final ############################
 # distroless static: no shell, no package manager; carries CA certificates
 # (Stripe, Twilio, rediss://, smtps://), tzdata and /etc/passwd with the
-# nonroot user (65532).
-FROM gcr.io/distroless/static-debian12:nonroot
+# nonroot user (65532). Its tags float (distroless has no version tags), so
+# it is pinned by digest; to update:
+#   crane digest gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
 
 LABEL org.opencontainers.image.title="reserveeasy-gateway" \
       org.opencontainers.image.description="ReserveEasy webhook gateway: Twilio and Stripe webhooks to Asynq tasks"
@@ -63,9 +67,11 @@ USER 65532:65532
 
 EXPOSE 8080
 
-# No HEALTHCHECK: the image has no shell, curl or wget to call it with.
-# GET /healthz (liveness) and GET /readyz (Redis and database answer) are for
-# the load balancer or orchestrator, e.g. Kubernetes httpGet probes.
+# No HEALTHCHECK here: the right one depends on the command (a one-shot
+# migrate has none). The image has no shell, curl or wget, so a healthcheck
+# runs the binary itself: ["/gateway", "healthcheck"] asks this container's
+# GET /readyz and exits 0 only on 200 (docker-compose.yml does this for api
+# and worker). Kubernetes can use httpGet probes on /healthz and /readyz.
 
 ENTRYPOINT ["/gateway"]
 CMD ["serve"]

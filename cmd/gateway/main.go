@@ -66,6 +66,7 @@ func commands() []command {
 		{"inspect", "gateway inspect EVENT_ID", "show what happened to one event: task, attempts, booking, messages", runInspect, true},
 		{"demo", "gateway demo [--url URL]", "post signed sample webhooks to a running gateway and show what they did", runDemo, true},
 		{"replay", "gateway replay (--event ID | --type T | --all)", "run archived tasks again", runReplay, true},
+		{"healthcheck", "gateway healthcheck", "exit 0 when this gateway's /readyz answers 200 (container healthchecks)", runHealthcheck, false},
 	}
 }
 
