@@ -1,6 +1,6 @@
 -- Bookings, the money they moved, the webhook events applied to them and
 -- the messages they caused. Table and column names are a contract with
--- other systems (docs: DESIGN.md, "Data"): add, never rename.
+-- other systems (README.md, "Tables"): add, never rename.
 
 -- +goose Up
 CREATE TABLE bookings (

@@ -1,6 +1,6 @@
 -- Bookings, the money they moved, the webhook events applied to them and
 -- the messages they caused. Table and column names are a contract with
--- other systems (docs: DESIGN.md, "Data"): add, never rename.
+-- other systems (README.md, "Tables"): add, never rename.
 --
 -- Times are DATETIME text in UTC, 'YYYY-MM-DD HH:MM:SS.ffffff' (the
 -- defaults write milliseconds). Text in that form, or CURRENT_TIMESTAMP's,
