@@ -64,9 +64,12 @@ func devSecretsOf(t *testing.T) devSecrets {
 // repository (sources, tests, docs, Makefile, compose files).
 func repositorySecrets(t *testing.T) []string {
 	t.Helper()
-	root, err := filepath.Abs("../..")
+	root, err := filepath.Abs("../..") // from cmd/gateway: call before any t.Chdir
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("%s is not the repository root: %v", root, err)
 	}
 	re := regexp.MustCompile(`whsec_[A-Za-z0-9_]+`)
 	seen := map[string]bool{}
@@ -107,6 +110,7 @@ func repositorySecrets(t *testing.T) []string {
 // and nothing signed with a secret written anywhere in the repository is
 // accepted.
 func TestEmbeddedDefaultSecrets(t *testing.T) {
+	known := repositorySecrets(t)
 	embeddedDefaults(t)
 	env := map[string]string{"DATABASE_URL": sqliteURL(t)}
 	g := startGateway(t, []string{"serve"}, env)
@@ -131,7 +135,7 @@ func TestEmbeddedDefaultSecrets(t *testing.T) {
 			http.Header{"Stripe-Signature": {verify.SignStripe(body, secret, time.Now())}}, string(body))
 		return code
 	}
-	for _, secret := range repositorySecrets(t) {
+	for _, secret := range known {
 		if code := post(secret); code != http.StatusBadRequest {
 			t.Errorf("an event signed with %s, written in the repository, got %d, want 400", secret, code)
 		}
@@ -269,5 +273,25 @@ func TestOpsAddr(t *testing.T) {
 	}
 	if code, _ := ops.do(http.MethodPost, handlers.StripePath, "application/json", nil, "{}"); code != http.StatusNotFound {
 		t.Errorf("POST %s on OPS_ADDR = %d, want 404 (webhooks stay on HTTP_ADDR)", handlers.StripePath, code)
+	}
+}
+
+// TestMissingSecretsAreLoudAtStart: a receiver without a provider's secret
+// says so at start, naming the setting, not only at the first request.
+func TestMissingSecretsAreLoudAtStart(t *testing.T) {
+	g := startGateway(t, []string{"api"}, map[string]string{
+		"REDIS_URL": redistest.URL(t, redistest.DBCommand), "DATABASE_URL": sqliteURL(t),
+		"PUBLIC_BASE_URL": "https://api.example.com",
+	})
+	logs, banner := g.stderr.String(), g.stdout.String()
+	for _, want := range []string{"level=ERROR msg=\"STRIPE_WEBHOOK_SECRET is not set", "level=ERROR msg=\"TWILIO_AUTH_TOKEN is not set", "STRIPE_LIVEMODE is not set"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("start-up log lacks %q:\n%s", want, logs)
+		}
+	}
+	for _, want := range []string{"STRIPE_WEBHOOK_SECRET is unset", "TWILIO_AUTH_TOKEN is unset"} {
+		if !strings.Contains(banner, want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner)
+		}
 	}
 }
