@@ -66,6 +66,8 @@ func commands() []command {
 		{"inspect", "gateway inspect EVENT_ID", "show what happened to one event: task, attempts, booking, messages", runInspect, true},
 		{"demo", "gateway demo [--url URL]", "post signed sample webhooks to a running gateway and show what they did", runDemo, true},
 		{"replay", "gateway replay (--event ID | --type T | --all)", "run archived tasks again", runReplay, true},
+		{"trigger", "gateway trigger TYPE --booking ID", "post one signed event of a chosen type for a booking, offline (Stripe and Twilio)", runTrigger, true},
+		{"bookings", "gateway bookings create --name --phone --email", "create a booking to test against", runBookings, true},
 		{"healthcheck", "gateway healthcheck", "exit 0 when this gateway's /readyz answers 200 (container healthchecks)", runHealthcheck, false},
 	}
 }
