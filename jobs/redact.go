@@ -101,6 +101,8 @@ var (
 	phonePattern = regexp.MustCompile(`(?:^|[^\p{L}\p{N}_])\+[0-9]{7,}`)
 	// clientSecretPattern is a Stripe client secret (pi_..._secret_...).
 	clientSecretPattern = regexp.MustCompile(`[A-Za-z0-9]+_[A-Za-z0-9]+_secret_[A-Za-z0-9]+`)
+	// wordPattern is a whole word; an id such as evt_paid_ada is one.
+	wordPattern = regexp.MustCompile(`[\p{L}\p{N}_]+`)
 )
 
 // redactor masks one payload: collect finds the values of the sensitive
@@ -110,6 +112,7 @@ var (
 type redactor struct {
 	secrets map[string]bool   // hidden everywhere, last of all
 	known   map[string]string // other sensitive values and their masks
+	words   map[string]string // the words of names, masked as whole words only
 	// hideKnown and hideSecret replace them, longest first (prepare).
 	hideKnown, hideSecret *strings.Replacer
 }
@@ -150,17 +153,19 @@ func (r *redactor) remember(s string, k kind) {
 		r.known[s] = mask(s, k)
 	case kindName:
 		r.known[s] = notifications.MaskName(s)
-		for _, w := range strings.Fields(s) {
+		for _, w := range wordPattern.FindAllString(s, -1) {
 			if utf8.RuneCountInString(w) >= 3 {
-				r.known[w] = notifications.MaskName(w)
+				if r.words == nil {
+					r.words = map[string]string{}
+				}
+				r.words[w] = notifications.MaskName(w)
 			}
 		}
 	}
 }
 
 // prepare builds the replacers. A strings.Replacer prefers the earlier of
-// two matches at one place: longer values go first, so a name is masked
-// whole before its words are.
+// two matches at one place: longer values go first.
 func (r *redactor) prepare() {
 	var known, secrets []string
 	for s := range r.known {
@@ -240,6 +245,14 @@ func mask(s string, k kind) string {
 // scrub masks the sensitive values a plain string may contain.
 func (r *redactor) scrub(s string) string {
 	s = r.hideKnown.Replace(s)
+	if len(r.words) > 0 {
+		s = wordPattern.ReplaceAllStringFunc(s, func(w string) string {
+			if m, ok := r.words[w]; ok {
+				return m
+			}
+			return w
+		})
+	}
 	s = clientSecretPattern.ReplaceAllLiteralString(s, hidden)
 	s = emailPattern.ReplaceAllStringFunc(s, notifications.MaskEmail)
 	s = phonePattern.ReplaceAllStringFunc(s, func(m string) string {

@@ -120,6 +120,12 @@ func TestFormatPayloadMasks(t *testing.T) {
 			},
 		},
 		{
+			name: "name words elsewhere, ids kept", taskType: TypePaymentFailed,
+			payload: []byte(`{"shipping":{"name":"Ada Lovelace"},"id":"pi_Lovelace1","description":"For Lovelace, party of 4","note":"Ada Lovelace booked"}`),
+			want: map[string]any{"shipping.name": "A*** L***", "id": "pi_Lovelace1",
+				"description": "For L***, party of 4", "note": "A*** L*** booked"},
+		},
+		{
 			name: "auto-cancel", taskType: TypeAutoCancel,
 			payload: []byte(`{"booking_id":7,"hold_expires_at":"2024-05-01T14:00:00Z"}`),
 			want:    map[string]any{"booking_id": "7", "hold_expires_at": "2024-05-01T14:00:00Z"},
