@@ -40,6 +40,7 @@ fuzz:
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzParseTwilioForm$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzDecodeStripeEvent$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./jobs -run='^$$' -fuzz='^FuzzDecodeStripeObject$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./jobs -run='^$$' -fuzz='^FuzzFormatPayload$$' -fuzztime=$(FUZZTIME)
 
 # docker-check checks the Dockerfile and docker-compose.yml without a Docker engine.
 docker-check:

@@ -95,19 +95,22 @@ func (w *worker) finishNotification(ctx context.Context, n bookings.Notification
 }
 
 // send hands one message to its provider. Support alerts are also logged
-// at error level, and only logged when no SUPPORT_EMAIL is set.
+// at error level (their subject: the body names the customer), and only
+// logged when no SUPPORT_EMAIL is set.
 func (w *worker) send(ctx context.Context, n bookings.Notification, log *slog.Logger) (notifications.Receipt, error) {
 	if n.Template == notifications.TemplateSupportAlert {
-		log.Error("support alert", "subject", n.Subject, "detail", n.Body)
+		log.Error("support alert", "subject", n.Subject)
 		if n.Recipient == "" {
 			return notifications.Receipt{Logged: true}, nil
 		}
 	}
 	switch n.Channel {
 	case bookings.ChannelSMS:
-		return w.Texter.SendSMS(ctx, notifications.SMS{To: n.Recipient, Body: n.Body, StatusCallback: w.StatusCallbackURL})
+		return w.Texter.SendSMS(ctx, notifications.SMS{To: n.Recipient, Body: n.Body,
+			StatusCallback: w.StatusCallbackURL, Template: n.Template})
 	case bookings.ChannelEmail:
-		return w.Mailer.SendEmail(ctx, notifications.Email{To: n.Recipient, Subject: n.Subject, Text: n.Body, HTML: n.HTML})
+		return w.Mailer.SendEmail(ctx, notifications.Email{To: n.Recipient, Subject: n.Subject,
+			Text: n.Body, HTML: n.HTML, Template: n.Template})
 	}
 	return notifications.Receipt{}, fmt.Errorf("unknown channel %q: %w", n.Channel, notifications.ErrPermanent)
 }

@@ -26,6 +26,7 @@ func (w *worker) smsStatus(ctx context.Context, t *asynq.Task) error {
 	prefix := "twilio:" + s.Key + ":"
 	be := bookings.Event{Source: "twilio", ID: s.Key, Type: "sms." + s.MessageStatus, ReceivedAt: s.ReceivedAt}
 	var failedBooking int64
+	var failedPhone string
 	err := w.Store.Apply(ctx, be, func(ctx context.Context, tx bookings.Tx) (bookings.Result, error) {
 		b, err := findSMSBooking(ctx, tx, s)
 		if err != nil {
@@ -43,7 +44,7 @@ func (w *worker) smsStatus(ctx context.Context, t *asynq.Task) error {
 		if !up.FirstFailure {
 			return bookings.Result{BookingID: b.ID, Outcome: "sms_" + s.MessageStatus}, nil
 		}
-		failedBooking = b.ID
+		failedBooking, failedPhone = b.ID, nb.CustomerPhone
 		ob := w.outbox(tx, prefix)
 		if err := ob.email(ctx, nb, notifications.TemplateConfirmationEmail, data(nb)); err != nil {
 			return bookings.Result{}, err
@@ -54,7 +55,8 @@ func (w *worker) smsStatus(ctx context.Context, t *asynq.Task) error {
 			ob.alert(ctx, nb, "confirmation SMS "+s.MessageStatus, detail)
 	})
 	if failedBooking != 0 && err == nil {
-		log.Error("confirmation SMS failed", "booking_id", failedBooking, "status", s.MessageStatus, "error_code", s.ErrorCode)
+		log.Error("confirmation SMS failed", "booking_id", failedBooking, "to", notifications.MaskPhone(failedPhone),
+			"status", s.MessageStatus, "error_code", s.ErrorCode)
 	}
 	return w.settle(ctx, err, prefix, "twilio:"+s.Key, log)
 }

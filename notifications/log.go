@@ -6,7 +6,8 @@ import (
 )
 
 // LogMailer stands in for an SMTP server when none is configured: it logs
-// each email at info level, recipient masked, and sends nothing.
+// each email at info level, recipient masked, and sends nothing. The body,
+// which names the customer, is not logged: only its length.
 type LogMailer struct {
 	log *slog.Logger
 }
@@ -24,14 +25,17 @@ func NewLogMailer(log *slog.Logger) *LogMailer {
 // SendEmail logs m and returns Receipt{Logged: true}.
 func (l *LogMailer) SendEmail(ctx context.Context, m Email) (Receipt, error) {
 	l.log.InfoContext(ctx, "email not sent (no SMTP_URL): logged only",
+		slog.String("template", m.Template),
 		slog.String("to", MaskEmail(m.To)),
 		slog.String("subject", m.Subject),
-		slog.String("text", m.Text))
+		slog.Int("text_bytes", len(m.Text)),
+		slog.Int("html_bytes", len(m.HTML)))
 	return Receipt{Logged: true}, nil
 }
 
 // LogTexter stands in for Twilio when it is not configured: it logs each
-// SMS at info level, recipient masked, and sends nothing.
+// SMS at info level, recipient masked, and sends nothing. The body is not
+// logged: only its length.
 type LogTexter struct {
 	log *slog.Logger
 }
@@ -49,8 +53,9 @@ func NewLogTexter(log *slog.Logger) *LogTexter {
 // SendSMS logs m and returns Receipt{Logged: true}.
 func (l *LogTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 	l.log.InfoContext(ctx, "sms not sent (Twilio not configured): logged only",
+		slog.String("template", m.Template),
 		slog.String("to", MaskPhone(m.To)),
-		slog.String("body", m.Body),
+		slog.Int("body_bytes", len(m.Body)),
 		slog.String("status_callback", m.StatusCallback))
 	return Receipt{Logged: true}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -15,26 +16,29 @@ func TestLogSenders(t *testing.T) {
 	tests := []struct {
 		name    string
 		send    func(log *slog.Logger) (Receipt, error)
-		raw     string            // the recipient, which must not be logged
+		raw     []string          // the recipient and body, which must not be logged
 		wantLog map[string]string // expected attributes
 	}{
 		{
 			name: "email",
 			send: func(log *slog.Logger) (Receipt, error) {
 				return NewLogMailer(log).SendEmail(context.Background(),
-					Email{To: "jane.doe@example.com", Subject: "Hi", Text: "Hello", HTML: "<p>Hello</p>"})
+					Email{To: "jane.doe@example.com", Subject: "Hi", Text: "Hello Jane Doe", HTML: "<p>Hello Jane Doe</p>",
+						Template: "payment_failed"})
 			},
-			raw:     "jane.doe@example.com",
-			wantLog: map[string]string{"to": "j***@example.com", "subject": "Hi", "text": "Hello"},
+			raw: []string{"jane.doe@example.com", "Jane Doe"},
+			wantLog: map[string]string{"template": "payment_failed", "to": "j***@example.com", "subject": "Hi",
+				"text_bytes": "14", "html_bytes": "21"},
 		},
 		{
 			name: "sms",
 			send: func(log *slog.Logger) (Receipt, error) {
 				return NewLogTexter(log).SendSMS(context.Background(),
-					SMS{To: "+15559876543", Body: "Booked", StatusCallback: "https://example.com/cb"})
+					SMS{To: "+15559876543", Body: "Booked for Jane Doe", StatusCallback: "https://example.com/cb",
+						Template: "booking_confirmation_sms"})
 			},
-			raw: "+15559876543",
-			wantLog: map[string]string{"to": "+1******6543", "body": "Booked",
+			raw: []string{"+15559876543", "Booked", "Jane Doe"},
+			wantLog: map[string]string{"template": "booking_confirmation_sms", "to": "+1******6543", "body_bytes": "19",
 				"status_callback": "https://example.com/cb"},
 		},
 	}
@@ -54,13 +58,15 @@ func TestLogSenders(t *testing.T) {
 			}
 			gotLog := map[string]string{}
 			for k := range tt.wantLog {
-				gotLog[k], _ = line[k].(string)
+				gotLog[k] = fmt.Sprint(line[k])
 			}
 			if diff := cmp.Diff(tt.wantLog, gotLog); diff != "" {
 				t.Errorf("log attributes (-want +got):\n%s", diff)
 			}
-			if strings.Contains(buf.String(), tt.raw) {
-				t.Errorf("log shows the recipient %q: %s", tt.raw, buf.String())
+			for _, raw := range tt.raw {
+				if strings.Contains(buf.String(), raw) {
+					t.Errorf("log shows %q: %s", raw, buf.String())
+				}
 			}
 		})
 	}

@@ -28,3 +28,13 @@ func MaskPhone(s string) string {
 	}
 	return string(r[:2]) + strings.Repeat("*", len(r)-6) + string(r[len(r)-4:])
 }
+
+// MaskName hides a person's name for logs and the ops UI: each word keeps
+// its first character, "Ada Lovelace" becomes "A*** L***". Blank becomes "".
+func MaskName(s string) string {
+	words := strings.Fields(s)
+	for i, w := range words {
+		words[i] = string([]rune(w)[0]) + "***"
+	}
+	return strings.Join(words, " ")
+}

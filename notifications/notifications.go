@@ -22,14 +22,18 @@ import (
 var ErrPermanent = errors.New("permanent delivery failure")
 
 // Email is one rendered email. HTML may be empty for a plain-text email.
+// Template, when set, names the template it was rendered from (for logs).
 type Email struct {
 	To, Subject, Text, HTML string
+	Template                string
 }
 
 // SMS is one text message. StatusCallback, when set, is the URL Twilio
-// calls back with delivery status updates.
+// calls back with delivery status updates. Template, when set, names the
+// template it was rendered from (for logs).
 type SMS struct {
 	To, Body, StatusCallback string
+	Template                 string
 }
 
 // Receipt says what happened to a message that was accepted.

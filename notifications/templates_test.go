@@ -214,6 +214,23 @@ func TestMaskPhone(t *testing.T) {
 	}
 }
 
+func TestMaskName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Ada Lovelace", "A*** L***"},
+		{"  Élodie   de la Tour ", "É*** d*** l*** T***"},
+		{"X", "X***"},
+		{"", ""},
+		{" \t", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, MaskName(tt.in)); diff != "" {
+				t.Errorf("MaskName(%q) (-want +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}
+
 // assertContains reports each of wants that s does not contain.
 func assertContains(t *testing.T, what, s string, wants ...string) {
 	t.Helper()

@@ -103,7 +103,10 @@ func (t *TwilioTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 	}
 	if err != nil {
 		err = classifyTwilio(err, rt.status)
-		return Receipt{}, redact(fmt.Errorf("send sms to %s: %w", m.To, err), m.To, MaskPhone(m.To))
+		err = redact(fmt.Errorf("send sms to %s: %w", m.To, err), m.To, MaskPhone(m.To))
+		// Twilio's message may quote the number without its '+'.
+		digits := strings.TrimPrefix(m.To, "+")
+		return Receipt{}, redact(err, digits, MaskPhone(digits))
 	}
 	return Receipt{ProviderID: *msg.Sid}, nil
 }

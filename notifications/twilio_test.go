@@ -77,6 +77,9 @@ func TestTwilioTexterFailures(t *testing.T) {
 		{name: "invalid To number", status: 400, wantPermanent: true, wantCode: 21211,
 			body: `{"code": 21211, "message": "The 'To' number +15005550001 is not a valid phone number.",
  "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}`},
+		{name: "invalid To number quoted without +", status: 400, wantPermanent: true, wantCode: 21211,
+			body: `{"code": 21211, "message": "Invalid 'To' Phone Number: 15005550001",
+ "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}`},
 		{name: "unsubscribed recipient", status: 400, wantPermanent: true, wantCode: 21610,
 			body: `{"code": 21610, "message": "Attempt to send to unsubscribed recipient",
  "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400}`},
@@ -198,7 +201,7 @@ func assertSMSFails(t *testing.T, ctx context.Context, tx *TwilioTexter, wantPer
 	if got := errors.Is(err, ErrPermanent); got != wantPermanent {
 		t.Errorf("errors.Is(err, ErrPermanent) = %v, want %v; err: %v", got, wantPermanent, err)
 	}
-	if strings.Contains(err.Error(), to) {
+	if strings.Contains(err.Error(), strings.TrimPrefix(to, "+")) {
 		t.Errorf("error shows the number %q: %v", to, err)
 	}
 	return err

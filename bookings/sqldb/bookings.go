@@ -95,7 +95,7 @@ func (s *Store) CreateBooking(ctx context.Context, b bookings.Booking) (bookings
 	args := append(writableArgs(b), b.CreatedAt, b.UpdatedAt)
 	var id int64
 	if err := s.conn().queryRow(ctx, insertBookingSQL, args...).Scan(&id); err != nil {
-		return bookings.Booking{}, fmt.Errorf("insert booking for %q: %w", b.CustomerPhone, err)
+		return bookings.Booking{}, fmt.Errorf("insert booking: %w", err)
 	}
 	got, err := s.Booking(ctx, id)
 	if err != nil {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,6 +67,22 @@ func testCreateAndGet(t *testing.T, s bookings.Store) {
 				t.Error("empty strings and zero times are not stored as NULL")
 			}
 		})
+	}
+}
+
+// testCreateErrorHidesCustomer: a refused insert's error (which ends up in
+// logs and in the queue's last error) names none of the customer's data.
+func testCreateErrorHidesCustomer(t *testing.T, s bookings.Store) {
+	b := bookings.Booking{CustomerName: "Ada Lovelace", CustomerPhone: "+15559876543",
+		CustomerEmail: "ada@example.com", Status: "no_such_status", DepositAmount: 6000, DepositCurrency: "usd"}
+	_, err := s.CreateBooking(t.Context(), b)
+	if err == nil {
+		t.Fatal("CreateBooking with an unknown status succeeded")
+	}
+	for _, p := range []string{b.CustomerName, b.CustomerPhone, "5559876543", b.CustomerEmail} {
+		if strings.Contains(err.Error(), p) {
+			t.Errorf("CreateBooking error shows %q: %v", p, err)
+		}
 	}
 }
 

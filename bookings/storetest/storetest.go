@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) bookings.Store) {
 	}{
 		{"CreateAndGet", testCreateAndGet},
 		{"NotFound", testNotFound},
+		{"CreateErrorHidesCustomer", testCreateErrorHidesCustomer},
 		{"PlainSQLInsert", testPlainSQLInsert},
 		{"UpdateBooking", testUpdateBooking},
 		{"Lookups", testLookups},

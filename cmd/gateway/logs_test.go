@@ -96,7 +96,7 @@ func TestLogsNeverCarrySecretsOrContacts(t *testing.T) {
 		}
 	}
 	if !strings.Contains(logs, "+1******4321") {
-		t.Error("the support alert's log line lacks the masked phone number")
+		t.Error("the failed SMS's log line lacks the masked phone number")
 	}
 	lines := strings.Split(strings.TrimSpace(logs), "\n")
 	withIDs := map[string]bool{}

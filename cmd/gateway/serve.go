@@ -242,6 +242,8 @@ func (a *app) opsHandler() http.Handler {
 		RootPath:     handlers.OpsPath,
 		RedisConnOpt: a.redis.ConnOpt,
 		ReadOnly:     a.cfg.OpsReadOnly,
+		// Payloads carry customers' contacts and Stripe's client_secret.
+		PayloadFormatter: asynqmon.PayloadFormatterFunc(jobs.FormatPayload),
 	})
 	return basicAuth(sameOrigin(ui), a.cfg.OpsUsername, a.cfg.OpsPassword)
 }

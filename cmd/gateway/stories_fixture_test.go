@@ -178,7 +178,13 @@ func (s *story) sid() string {
 // copies times, then waits until its task has run to completion.
 func (s *story) sms(status, errorCode string, copies int) {
 	s.t.Helper()
-	sid := s.sid()
+	s.smsFor(s.sid(), status, errorCode, copies)
+}
+
+// smsFor delivers a Twilio status callback for the SMS sid to the booking's
+// phone copies times, then waits until its task has run to completion.
+func (s *story) smsFor(sid, status, errorCode string, copies int) {
+	s.t.Helper()
 	form := url.Values{
 		"MessageSid": {sid}, "SmsSid": {sid}, "MessageStatus": {status}, "SmsStatus": {status},
 		"AccountSid": {e2eAccountSID}, "From": {e2eFromNumber}, "To": {s.phone}, "ApiVersion": {"2010-04-01"},

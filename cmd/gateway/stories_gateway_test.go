@@ -52,6 +52,13 @@ type e2e struct {
 // "sqlite" and a flushed Redis database.
 func startE2E(t *testing.T, kind string) *e2e {
 	t.Helper()
+	return startE2EWith(t, kind, nil)
+}
+
+// startE2EWith is startE2E with settings of env replacing the harness's
+// (an empty value unsets one).
+func startE2EWith(t *testing.T, kind string, env map[string]string) *e2e {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
 	var dbURL, sqlitePath string
@@ -70,7 +77,7 @@ func startE2E(t *testing.T, kind string) *e2e {
 	}
 	addr := freeAddr(t)
 	e.base = "http://" + addr
-	e.g = startGateway(t, []string{"serve"}, map[string]string{
+	settings := map[string]string{
 		"HTTP_ADDR":             addr,
 		"PUBLIC_BASE_URL":       e.base,
 		"REDIS_URL":             redisURL,
@@ -83,7 +90,11 @@ func startE2E(t *testing.T, kind string) *e2e {
 		"SMTP_URL":              e.smtp.URL(),
 		"SUPPORT_EMAIL":         e2eSupport,
 		"PAYMENT_HOLD":          e2eHold.String(),
-	})
+	}
+	for k, v := range env {
+		settings[k] = v
+	}
+	e.g = startGateway(t, []string{"serve"}, settings)
 	if e.g.addr != addr {
 		t.Fatalf("gateway listens on %q, want %q", e.g.addr, addr)
 	}
