@@ -26,11 +26,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, _, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	p, err := newPoster(cfg, *target)
+	p, err := posterFor(e, *target)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,15 @@ type poster struct {
 	client                          *http.Client
 }
 
+// posterFor is the poster of a tool run with e's settings.
+func posterFor(e *env, target string) (*poster, error) {
+	cfg, _, err := loadConfig(e)
+	if err != nil {
+		return nil, err
+	}
+	return newPoster(cfg, target)
+}
+
 // newPoster signs with the first configured secret of each provider, else
 // the ones `make run` generated; target "" is http://localhost:PORT of
 // HTTP_ADDR.

@@ -66,11 +66,7 @@ func runTrigger(ctx context.Context, e *env, args []string) error {
 	if *amount < 0 {
 		return fmt.Errorf("--amount %d is negative", *amount)
 	}
-	cfg, _, err := loadConfig(e)
-	if err != nil {
-		return err
-	}
-	p, err := newPoster(cfg, *target)
+	p, err := posterFor(e, *target)
 	if err != nil {
 		return err
 	}
@@ -81,7 +77,7 @@ func runTrigger(ctx context.Context, e *env, args []string) error {
 	defer t.Close()
 	b, err := t.store.Booking(ctx, *booking)
 	if errors.Is(err, bookings.ErrNotFound) {
-		return fmt.Errorf("booking %d not found in %s", *booking, dbKind(cfg.DatabaseURL))
+		return fmt.Errorf("booking %d not found in the database (DATABASE_URL)", *booking)
 	}
 	if err != nil {
 		return err
