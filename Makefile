@@ -5,7 +5,7 @@ BIN      ?= bin/gateway
 FUZZTIME ?= 10s
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run demo screenshot docker-check test services lint fuzz clean
+.PHONY: build run demo screenshot docker-check test services lint monitoring fuzz clean
 
 # `make run` listens on this machine only unless HTTP_ADDR says otherwise.
 # Without STRIPE_WEBHOOK_SECRET / TWILIO_AUTH_TOKEN / OPS_USERNAME it
@@ -29,10 +29,17 @@ services:
 test: services lint
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-lint:
+lint: monitoring
 	$(GO) vet ./...
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+# monitoring checks docs/prometheus/alerts.yml with promtool (installs Debian's
+# prometheus package when missing; a missing promtool fails under CI=true).
+# The dashboard's and the rules' queries are checked against what /metrics
+# serves by TestMonitoringQueries in cmd/gateway (`make test`).
+monitoring:
+	./scripts/check-monitoring.sh
 
 fuzz:
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzTwilio$$' -fuzztime=$(FUZZTIME)
