@@ -3,6 +3,7 @@ package queue_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -43,9 +44,18 @@ func (w *waits) get() [2]int {
 // primary's queue, and the sender's retry is refused too until the replica
 // is back, then taken as a duplicate.
 func TestIngressWaitsForReplicas(t *testing.T) {
-	primary := redistest.StartServer(t)
-	replica := redistest.StartReplica(t, primary)
-	r, err := queue.Open(context.Background(), primary.URL())
+	t.Run("single", func(t *testing.T) {
+		primary := redistest.StartServer(t)
+		testReplicaWaits(t, primary.URL(), redistest.StartReplica(t, primary))
+	})
+	t.Run("cluster", func(t *testing.T) {
+		primary, replica := redistest.StartCluster(t)
+		testReplicaWaits(t, fmt.Sprintf("redis-cluster://127.0.0.1:%d", primary.Port), replica)
+	})
+}
+
+func testReplicaWaits(t *testing.T, url string, replica *redistest.Server) {
+	r, err := queue.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,3 +104,37 @@ func freePort(tb testing.TB) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// StartCluster starts a Redis Cluster of one primary holding every slot
+// and one replica of it, and waits until the cluster is ok and the replica
+// synced.
+func StartCluster(tb testing.TB) (primary, replica *Server) {
+	tb.Helper()
+	args := []string{"--cluster-enabled", "yes", "--cluster-node-timeout", "60000"}
+	primary, replica = StartServer(tb, args...), StartServer(tb, args...)
+	ctx := context.Background()
+	p := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", primary.Port)})
+	defer p.Close()
+	id, err := p.ClusterMyID(ctx).Result()
+	if err == nil {
+		err = p.Do(ctx, "cluster", "addslotsrange", 0, 16383).Err()
+	}
+	if err == nil {
+		err = p.ClusterMeet(ctx, "127.0.0.1", fmt.Sprint(replica.Port)).Err()
+	}
+	if err != nil {
+		tb.Fatalf("set up the cluster's primary: %v", err)
+	}
+	replica.poll(tb, "to join the cluster as a replica", func(c *redis.Client) bool {
+		return c.ClusterReplicate(ctx, id).Err() == nil
+	})
+	replica.poll(tb, "to sync with its primary", func(c *redis.Client) bool {
+		info, err := c.Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, "master_link_status:up")
+	})
+	primary.poll(tb, "to report the cluster ok", func(c *redis.Client) bool {
+		info, err := c.ClusterInfo(ctx).Result()
+		return err == nil && strings.Contains(info, "cluster_state:ok")
+	})
+	return primary, replica
+}
