@@ -37,6 +37,9 @@ type Config struct {
 
 	// RedisURL is "" for the embedded in-process Redis.
 	RedisURL string
+	// RedisMinReplicas is how many Redis replicas must have a webhook's task
+	// (WAIT) before it is answered 200; 0 does not wait.
+	RedisMinReplicas int
 	// DatabaseURL is postgres://... or sqlite:PATH; Load fills in the SQLite
 	// default when DATABASE_URL is unset.
 	DatabaseURL string
@@ -100,6 +103,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TLSKeyFile:           p.str("TLS_KEY_FILE", ""),
 		PublicBaseURL:        strings.TrimRight(p.httpURL("PUBLIC_BASE_URL"), "/"),
 		RedisURL:             p.redisURL("REDIS_URL"),
+		RedisMinReplicas:     p.nonNegativeInt("REDIS_MIN_REPLICAS", 0),
 		DatabaseURL:          p.databaseURL("DATABASE_URL"),
 		StripeWebhookSecrets: p.stripeSecrets("STRIPE_WEBHOOK_SECRET"),
 		StripeTolerance:      p.duration("STRIPE_TOLERANCE", DefaultStripeTolerance),
@@ -132,6 +136,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.OpsAddr != "" && c.OpsAddr == c.HTTPAddr {
 		p.fail("OPS_ADDR", "%q is HTTP_ADDR too: give the ops listener an address of its own, or leave OPS_ADDR unset", c.OpsAddr)
 	}
+	if c.RedisMinReplicas > 0 && c.EmbeddedRedis() {
+		p.fail("REDIS_MIN_REPLICAS", "%d needs REDIS_URL: the embedded Redis has no replicas and no WAIT", c.RedisMinReplicas)
+	}
 	if c.TwilioAccountSID != "" && !strings.HasPrefix(c.TwilioAccountSID, "AC") {
 		p.fail("TWILIO_ACCOUNT_SID", "must start with AC")
 	}
@@ -147,6 +154,7 @@ func (c Config) String() string {
 	kv("TLS", c.TLSCertFile != "")
 	kv("PUBLIC_BASE_URL", c.PublicBaseURL)
 	kv("REDIS_URL", redactURL(c.RedisURL, "(embedded)"))
+	kv("REDIS_MIN_REPLICAS", c.RedisMinReplicas)
 	kv("DATABASE_URL", redactURL(c.DatabaseURL, ""))
 	kv("STRIPE_WEBHOOK_SECRET", redactList(c.StripeWebhookSecrets))
 	kv("STRIPE_TOLERANCE", c.StripeTolerance)

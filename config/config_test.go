@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -57,6 +58,7 @@ func TestLoadValues(t *testing.T) {
 		"MIGRATE":               "false",
 		"OPS_USERNAME":          "ops",
 		"OPS_PASSWORD":          "hunter2",
+		"REDIS_MIN_REPLICAS":    "2",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +68,7 @@ func TestLoadValues(t *testing.T) {
 	}
 	if c.PublicBaseURL != "https://api.reserveeasy.com" || c.PaymentHold != 90*time.Second ||
 		c.MaxBodyBytes != 2048 || c.LogLevel != slog.LevelDebug || c.LogFormat != "json" ||
-		c.Migrate || !c.SendsSMS() || c.SMTPURL.Host != "mail:1025" || c.EmbeddedRedis() {
+		c.Migrate || !c.SendsSMS() || c.SMTPURL.Host != "mail:1025" || c.EmbeddedRedis() || c.RedisMinReplicas != 2 {
 		t.Errorf("unexpected config: %+v", c)
 	}
 	s := c.String()
@@ -106,6 +108,9 @@ func TestLoadErrors(t *testing.T) {
 		{"one bad secret of two", "STRIPE_WEBHOOK_SECRET", "whsec_good,rk_live_9", "STRIPE_WEBHOOK_SECRET: entry 2 of 2"},
 		{"bare prefix", "STRIPE_WEBHOOK_SECRET", "whsec_", "STRIPE_WEBHOOK_SECRET: entry 1 of 1"},
 		{"livemode", "STRIPE_LIVEMODE", "live", "STRIPE_LIVEMODE: \"live\" is not a boolean"},
+		{"min replicas", "REDIS_MIN_REPLICAS", "one", "REDIS_MIN_REPLICAS: \"one\" is not a non-negative integer"},
+		{"negative min replicas", "REDIS_MIN_REPLICAS", "-1", "REDIS_MIN_REPLICAS: \"-1\" is not a non-negative integer"},
+		{"min replicas on the embedded redis", "REDIS_MIN_REPLICAS", "1", "REDIS_MIN_REPLICAS: 1 needs REDIS_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,6 +170,25 @@ func TestRedisURLForms(t *testing.T) {
 	} {
 		if _, err := Load(env(map[string]string{"REDIS_URL": u})); err != nil {
 			t.Errorf("%s: %v", u, err)
+		}
+	}
+}
+
+func TestRedisMinReplicas(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{map[string]string{}, 0},
+		{map[string]string{"REDIS_MIN_REPLICAS": "0"}, 0},
+		{map[string]string{"REDIS_MIN_REPLICAS": "2", "REDIS_URL": "redis://r:6379"}, 2},
+	} {
+		c, err := Load(env(tt.env))
+		if err != nil || c.RedisMinReplicas != tt.want {
+			t.Errorf("%v: RedisMinReplicas = %d, %v; want %d", tt.env, c.RedisMinReplicas, err, tt.want)
+		}
+		if !strings.Contains(c.String(), fmt.Sprintf("REDIS_MIN_REPLICAS=%d", tt.want)) {
+			t.Errorf("String() does not show REDIS_MIN_REPLICAS=%d: %s", tt.want, c)
 		}
 	}
 }

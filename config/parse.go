@@ -109,6 +109,19 @@ func (p *parser) positiveInt(name string, def int) int {
 	return n
 }
 
+func (p *parser) nonNegativeInt(name string, def int) int {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		p.fail(name, "%q is not a non-negative integer", v)
+		return def
+	}
+	return n
+}
+
 func (p *parser) boolean(name string, def bool) bool {
 	v := p.str(name, "")
 	if v == "" {

@@ -32,7 +32,15 @@ type Metrics struct {
 	TaskSeconds   *prometheus.HistogramVec // type
 	Transitions   *prometheus.CounterVec   // kind
 	Notifications *prometheus.CounterVec   // channel, outcome (sent, logged, failed, retried)
+	ReplicaWaits  *prometheus.CounterVec   // outcome (confirmed, short)
 }
+
+// Outcomes of a wait for Redis replicas (REDIS_MIN_REPLICAS), the values of
+// the outcome label of gateway_redis_replica_waits_total.
+const (
+	ReplicasConfirmed = "confirmed"
+	ReplicasShort     = "short"
+)
 
 // New makes and registers the gateway's collectors, plus Go runtime and
 // process collectors.
@@ -74,9 +82,13 @@ func New() *Metrics {
 			Name: "gateway_notifications_total",
 			Help: "Messages by channel (email, sms) and outcome (sent, logged, failed, retried).",
 		}, []string{"channel", "outcome"}),
+		ReplicaWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_redis_replica_waits_total",
+			Help: "Waits for REDIS_MIN_REPLICAS Redis replicas to confirm a webhook's task, by outcome (confirmed, short: answered 503).",
+		}, []string{"outcome"}),
 	}
 	m.Registry.MustRegister(m.Webhooks, m.IngestSeconds, m.HTTPRequests, m.HTTPSeconds,
-		m.Tasks, m.TaskSeconds, m.Transitions, m.Notifications,
+		m.Tasks, m.TaskSeconds, m.Transitions, m.Notifications, m.ReplicaWaits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, p := range []string{"stripe", "twilio"} {
 		for _, o := range []string{OutcomeAccepted, OutcomeDuplicate, OutcomeIgnored, OutcomeInvalidSignature,
@@ -84,5 +96,16 @@ func New() *Metrics {
 			m.Webhooks.WithLabelValues(p, o)
 		}
 	}
+	m.ReplicaWaits.WithLabelValues(ReplicasConfirmed)
+	m.ReplicaWaits.WithLabelValues(ReplicasShort)
 	return m
+}
+
+// ObserveReplicaWait counts one wait for Redis replicas.
+func (m *Metrics) ObserveReplicaWait(confirmed bool) {
+	if confirmed {
+		m.ReplicaWaits.WithLabelValues(ReplicasConfirmed).Inc()
+		return
+	}
+	m.ReplicaWaits.WithLabelValues(ReplicasShort).Inc()
 }

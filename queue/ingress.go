@@ -32,16 +32,39 @@ const (
 // enqueue or a crash between steps never makes a retry look like a
 // duplicate. Accepting an event costs two round trips: EXISTS and Asynq's
 // enqueue script.
+//
+// With RequireReplicas, an event is accepted only once that many replicas
+// confirm its task (WAIT, pipelined after the enqueue on the same
+// connection); a duplicate whose task is still queued is accepted only once
+// they confirm everything written up to now, so a task queued by an earlier
+// request answered 503 is not acknowledged before it is replicated.
 type Ingress struct {
 	rdb       redis.UniversalClient
 	client    *asynq.Client
 	retention time.Duration
+	embedded  bool
+	// minReplicas is how many replicas must confirm a task; 0: no wait.
+	minReplicas int
+	// observe is told each wait's outcome (confirmed or not); may be nil.
+	observe func(confirmed bool)
 }
 
 // NewIngress returns an Ingress over r's fast client. Completed tasks are
 // kept in Redis for retention (visible in the web UI, and a second guard).
 func NewIngress(r *Redis, retention time.Duration) *Ingress {
-	return &Ingress{rdb: r.Client, client: asynq.NewClientFromRedisClient(r.Client), retention: retention}
+	return &Ingress{rdb: r.Client, client: asynq.NewClientFromRedisClient(r.Client), retention: retention,
+		embedded: r.Embedded != nil}
+}
+
+// RequireReplicas makes Enqueue succeed only once n Redis replicas confirm
+// the task (0: do not wait). observe, when not nil, is told whether each
+// wait was confirmed. The embedded Redis has no replicas and no WAIT.
+func (in *Ingress) RequireReplicas(n int, observe func(confirmed bool)) error {
+	if n > 0 && in.embedded {
+		return errors.New("REDIS_MIN_REPLICAS: the embedded Redis has no replicas (set REDIS_URL)")
+	}
+	in.minReplicas, in.observe = n, observe
+	return nil
 }
 
 // Enqueue queues task under id unless the event was seen. It reports
@@ -54,14 +77,40 @@ func (in *Ingress) Enqueue(ctx context.Context, id string, task *asynq.Task) (du
 	if n > 0 {
 		return true, nil
 	}
+	var w *replicaWait
+	if in.minReplicas > 0 {
+		w = &replicaWait{min: in.minReplicas}
+		ctx = withReplicaWait(ctx, w)
+	}
 	_, err = in.client.EnqueueContext(ctx, task, asynq.TaskID(id), asynq.Retention(in.retention))
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict), errors.Is(err, asynq.ErrDuplicateTask):
-		return true, nil
+		duplicate = true
 	case err != nil:
 		return false, fmt.Errorf("enqueue %s: %w: %w", id, ErrUnavailable, err)
 	}
-	return false, nil
+	if w != nil {
+		if err := in.confirmed(w); err != nil {
+			return false, fmt.Errorf("enqueue %s: %w", id, err)
+		}
+	}
+	return duplicate, nil
+}
+
+// confirmed reports whether the wait reached its replicas, and tells
+// observe.
+func (in *Ingress) confirmed(w *replicaWait) error {
+	if !w.checked {
+		return fmt.Errorf("%w: %w", ErrUnavailable, errNoReplicaWait)
+	}
+	ok := w.replicas >= w.min
+	if in.observe != nil {
+		in.observe(ok)
+	}
+	if !ok {
+		return fmt.Errorf("%w (%d of %d)", ErrReplicasShort, w.replicas, w.min)
+	}
+	return nil
 }
 
 // Seen remembers applied events so that later copies are dropped at the door.

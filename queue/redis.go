@@ -70,6 +70,7 @@ func Open(ctx context.Context, rawURL string) (*Redis, error) {
 	}
 	r.ConnOpt = connOpt(func() redis.UniversalClient { return mk(false) })
 	r.Client = mk(true)
+	installReplicaHook(r.Client) // idle unless Ingress.RequireReplicas
 	return r, nil
 }
 

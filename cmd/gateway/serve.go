@@ -173,7 +173,11 @@ func (a *app) httpServers(m *metrics.Metrics, lease metrics.Lease, r role) ([]*l
 	}
 	var h http.Handler = handlers.NewProbes(deps)
 	if r.receives() {
-		deps.Queue = queue.NewIngress(a.redis, completedRetention)
+		in := queue.NewIngress(a.redis, completedRetention)
+		if err := in.RequireReplicas(a.cfg.RedisMinReplicas, m.ObserveReplicaWait); err != nil {
+			return nil, err
+		}
+		deps.Queue = in
 		h = a.receiver(deps)
 	}
 	var tlsConfig *tls.Config

@@ -85,6 +85,12 @@ func open(ctx context.Context, e *env, r role) (*app, error) {
 	a := &app{cfg: cfg, log: log, store: store, redis: rd, devSecrets: gen}
 	if err := rd.Ping(ctx); err != nil {
 		log.Error("redis does not answer yet: webhooks get 503 and tasks wait until it does", "err", err)
+	} else if warnings, err := rd.CheckDurability(ctx, cfg.RedisMinReplicas); err != nil {
+		log.Warn("redis durability settings not read", "err", err)
+	} else {
+		for _, w := range warnings {
+			log.Warn(w)
+		}
 	}
 	a.migrated.Store(!cfg.Migrate)
 	if cfg.Migrate {
