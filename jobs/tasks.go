@@ -54,14 +54,16 @@ func StripeTaskType(eventType string) (string, bool) {
 
 // StripeObject is the part of a PaymentIntent or Charge the worker needs.
 type StripeObject struct {
-	ID             string            `json:"id"`
-	Object         string            `json:"object"`
-	Amount         int64             `json:"amount"`
-	AmountReceived int64             `json:"amount_received,omitempty"`
-	AmountRefunded int64             `json:"amount_refunded,omitempty"`
-	Currency       string            `json:"currency"`
-	PaymentIntent  string            `json:"payment_intent,omitempty"`
-	Metadata       map[string]string `json:"metadata,omitempty"`
+	ID             string `json:"id"`
+	Object         string `json:"object"`
+	Amount         int64  `json:"amount"`
+	AmountReceived int64  `json:"amount_received,omitempty"`
+	AmountRefunded int64  `json:"amount_refunded,omitempty"`
+	// Refunded is the Charge's refunded flag: refunded in full.
+	Refunded      bool              `json:"refunded,omitempty"`
+	Currency      string            `json:"currency"`
+	PaymentIntent string            `json:"payment_intent,omitempty"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
 	// FailureMessage is the PaymentIntent's last_payment_error.message.
 	FailureMessage string `json:"failure_message,omitempty"`
 }

@@ -155,9 +155,16 @@ func (s *story) failed(copies int) {
 // refunded delivers charge.refunded for the whole deposit.
 func (s *story) refunded(copies int) {
 	s.t.Helper()
-	s.stripe("refunded", "charge.refunded", map[string]any{"id": "ch_" + s.tag, "object": "charge",
-		"amount": 6000, "amount_refunded": 6000, "currency": "usd", "payment_intent": s.pi, "refunded": true,
-		"metadata": map[string]string{"booking_id": strconv.FormatInt(s.id, 10)}}, copies)
+	s.refund("refunded", 6000, copies)
+}
+
+// refund delivers charge.refunded (event name) for the booking's charge
+// after refunds of amountRefunded in all (Stripe's cumulative figure).
+func (s *story) refund(name string, amountRefunded int64, copies int) {
+	s.t.Helper()
+	s.stripe(name, "charge.refunded", map[string]any{"id": "ch_" + s.tag, "object": "charge",
+		"amount": 6000, "amount_refunded": amountRefunded, "currency": "usd", "payment_intent": s.pi,
+		"refunded": amountRefunded >= 6000, "metadata": map[string]string{"booking_id": strconv.FormatInt(s.id, 10)}}, copies)
 }
 
 // sid waits for the confirmation SMS's sid to be stored on the booking.
