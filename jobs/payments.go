@@ -23,10 +23,10 @@ func (w *worker) stripeTask(ctx context.Context, t *asynq.Task) (StripeEvent, bo
 	if ev.EventID == "" {
 		return ev, bookings.Event{}, "", nil, fmt.Errorf("stripe task without event id: %w", asynq.SkipRetry)
 	}
-	id, _ := asynq.GetTaskID(ctx)
+	id := StripeTaskID(ev.EventID)
 	log := w.Log.With("provider", "stripe", "event_id", ev.EventID, "event_type", ev.Type, "task_id", id)
 	be := bookings.Event{Source: "stripe", ID: ev.EventID, Type: ev.Type, ReceivedAt: ev.ReceivedAt}
-	return ev, be, "stripe:" + ev.EventID + ":", log, nil
+	return ev, be, id + ":", log, nil
 }
 
 // findStripeBooking finds and locks the booking of a PaymentIntent or Charge:
@@ -68,7 +68,7 @@ func (w *worker) applyStripe(ctx context.Context, t *asynq.Task, change stripeCh
 	for i, f := range then {
 		followUps[i] = func(ctx context.Context) error { return f(ctx, ev) }
 	}
-	return w.settle(ctx, err, prefix, "stripe:"+ev.EventID, log, followUps...)
+	return w.settle(ctx, err, prefix, StripeTaskID(ev.EventID), log, followUps...)
 }
 
 func (w *worker) paymentSucceeded(ctx context.Context, t *asynq.Task) error {

@@ -31,35 +31,78 @@ const (
 // Nothing is marked seen before the task is safely in Redis, so a failed
 // enqueue or a crash between steps never makes a retry look like a
 // duplicate. Accepting an event costs two round trips: EXISTS and Asynq's
-// enqueue script.
+// enqueue script (and one more to mark its guards, when it has any).
 type Ingress struct {
 	rdb       redis.UniversalClient
 	client    *asynq.Client
 	retention time.Duration
+	guardTTL  time.Duration
 }
 
 // NewIngress returns an Ingress over r's fast client. Completed tasks are
-// kept in Redis for retention (visible in the web UI, and a second guard).
-func NewIngress(r *Redis, retention time.Duration) *Ingress {
-	return &Ingress{rdb: r.Client, client: asynq.NewClientFromRedisClient(r.Client), retention: retention}
+// kept in Redis for retention (visible in the web UI, and a second guard);
+// the guards given to Enqueue are remembered for guardTTL (DEDUPE_TTL).
+func NewIngress(r *Redis, retention, guardTTL time.Duration) *Ingress {
+	return &Ingress{rdb: r.Client, client: asynq.NewClientFromRedisClient(r.Client), retention: retention, guardTTL: guardTTL}
 }
 
 // Enqueue queues task under id unless the event was seen. It reports
 // whether the task is a duplicate. Errors wrap ErrUnavailable.
-func (in *Ingress) Enqueue(ctx context.Context, id string, task *asynq.Task) (duplicate bool, err error) {
-	n, err := in.rdb.Exists(ctx, seenPrefix+id).Result()
+//
+// guards are further ids the event is known by that no signature covers
+// (Twilio's I-Twilio-Idempotency-Token): the event is also a duplicate when
+// one of them was seen, and once its task is in Redis they are marked seen.
+// They only ever add duplicates: the task id, not a guard, is what makes an
+// event exactly-once, so a fresh guard never lets a seen event in. Failing
+// to mark them is not an error (the task is queued; its id still guards).
+func (in *Ingress) Enqueue(ctx context.Context, id string, task *asynq.Task, guards ...string) (duplicate bool, err error) {
+	seen, err := in.seen(ctx, append([]string{id}, guards...))
 	if err != nil {
 		return false, fmt.Errorf("check %s: %w: %w", id, ErrUnavailable, err)
 	}
-	if n > 0 {
+	if seen {
 		return true, nil
 	}
 	_, err = in.client.EnqueueContext(ctx, task, asynq.TaskID(id), asynq.Retention(in.retention))
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict), errors.Is(err, asynq.ErrDuplicateTask):
-		return true, nil
+		duplicate = true
 	case err != nil:
 		return false, fmt.Errorf("enqueue %s: %w: %w", id, ErrUnavailable, err)
+	}
+	if len(guards) > 0 {
+		_, _ = in.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, g := range guards {
+				p.Set(ctx, seenPrefix+g, 1, in.guardTTL)
+			}
+			return nil
+		})
+	}
+	return duplicate, nil
+}
+
+// seen reports whether any of ids has a gateway:seen: key, in one round
+// trip (one EXISTS per key, so that Redis Cluster may keep them on
+// different slots).
+func (in *Ingress) seen(ctx context.Context, ids []string) (bool, error) {
+	if len(ids) == 1 {
+		n, err := in.rdb.Exists(ctx, seenPrefix+ids[0]).Result()
+		return n > 0, err
+	}
+	cmds := make([]*redis.IntCmd, len(ids))
+	_, err := in.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.Exists(ctx, seenPrefix+id)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cmds {
+		if c.Val() > 0 {
+			return true, nil
+		}
 	}
 	return false, nil
 }

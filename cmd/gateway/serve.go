@@ -173,7 +173,7 @@ func (a *app) httpServers(m *metrics.Metrics, lease metrics.Lease, r role) ([]*l
 	}
 	var h http.Handler = handlers.NewProbes(deps)
 	if r.receives() {
-		deps.Queue = queue.NewIngress(a.redis, completedRetention)
+		deps.Queue = queue.NewIngress(a.redis, completedRetention, a.cfg.DedupeTTL)
 		h = a.receiver(deps)
 	}
 	var tlsConfig *tls.Config

@@ -125,7 +125,7 @@ func (s *story) stripe(name, typ string, object map[string]any, copies int) {
 		s.post(handlers.StripePath, "application/json", http.Header{"Stripe-Signature": {signed.Header}},
 			string(payload), `{"received":true}`)
 	}
-	s.awaitTask("stripe:" + evt)
+	s.awaitTask(jobs.StripeTaskID(evt))
 }
 
 func (s *story) paymentIntent(status string) map[string]any {
@@ -182,7 +182,8 @@ func (s *story) sid() string {
 }
 
 // sms delivers a Twilio status callback for the booking's confirmation SMS
-// copies times, then waits until its task has run to completion.
+// copies times, each with a fresh I-Twilio-Idempotency-Token, then waits
+// until its task has run to completion.
 func (s *story) sms(status, errorCode string, copies int) {
 	s.t.Helper()
 	sid := s.sid()
@@ -194,11 +195,15 @@ func (s *story) sms(status, errorCode string, copies int) {
 		form.Set("ErrorCode", errorCode)
 	}
 	sig := verify.SignTwilio(e2eTwilioToken, s.e.base+handlers.TwilioPath, form)
-	for range copies {
-		s.post(handlers.TwilioPath, "application/x-www-form-urlencoded", http.Header{"X-Twilio-Signature": {sig}},
+	for i := range copies {
+		// Each copy carries a fresh idempotency token (unsigned), as a
+		// replayed capture would: still one event.
+		token := fmt.Sprintf("%s-%s-%d", s.tag, status, i)
+		s.post(handlers.TwilioPath, "application/x-www-form-urlencoded",
+			http.Header{"X-Twilio-Signature": {sig}, "I-Twilio-Idempotency-Token": {token}},
 			form.Encode(), `{"status":"received"}`)
 	}
-	s.awaitTask("twilio:" + sid + ":" + status)
+	s.awaitTask(jobs.TwilioTaskID(jobs.TwilioEventID(sid, status)))
 }
 
 // awaitTask waits until the webhook task id has completed (the gateway
