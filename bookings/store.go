@@ -64,11 +64,14 @@ type Result struct {
 
 // EventFilter narrows Store.Events. Zero fields match everything.
 type EventFilter struct {
-	Source    string
-	Type      string
-	EventID   string
-	BookingID int64
-	Limit     int // default 50
+	Source  string
+	Type    string
+	EventID string
+	// EventIDPrefix matches event ids that start with it, literally (for
+	// example "SM123:", every status callback of one Twilio message).
+	EventIDPrefix string
+	BookingID     int64
+	Limit         int // default 50
 }
 
 // Tx is the work one database transaction can do. Reads of a booking lock

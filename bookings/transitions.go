@@ -143,11 +143,74 @@ func ApplyAutoCancel(b Booking, now time.Time) (Booking, bool) {
 	return b, true
 }
 
-// ApplyRefund marks the deposit refunded.
-func ApplyRefund(b Booking, now time.Time) Booking {
-	if !b.DepositRefunded {
+// ChargeRefund is what a charge.refunded event says about its charge.
+type ChargeRefund struct {
+	Amount int64 // the charge's amount (minor units)
+	// Refunded is amount_refunded: the total refunded so far, every refund
+	// of the charge included (Stripe's figure is cumulative).
+	Refunded int64
+	// Full is the charge's refunded flag: refunded in full.
+	Full bool
+}
+
+// RefundShare says how much of the deposit a refund gave back, for the
+// customer's email.
+type RefundShare string
+
+// Refund shares.
+const (
+	RefundWhole   RefundShare = "whole"    // the whole deposit at once
+	RefundPart    RefundShare = "part"     // a part; more of it is still paid
+	RefundTheRest RefundShare = "the_rest" // the last part: refunded in full now
+)
+
+// RefundOutcome is what a charge.refunded event requires beyond the
+// booking row.
+type RefundOutcome struct {
+	// New is the amount newly refunded by this event: the refund row to
+	// record and email. 0: nothing new (a copy, or an older event arriving
+	// after a later one).
+	New int64
+	// Of is the charge's amount that New is part of (the deposit).
+	Of int64
+	// Full is true when the charge is now refunded in full.
+	Full bool
+	// Share is how the email words New (set when New > 0).
+	Share RefundShare
+}
+
+// ApplyChargeRefunded applies a charge.refunded event; recorded is the
+// total already recorded in refund rows for that charge. The newly refunded
+// amount is the charge's cumulative amount_refunded minus recorded. The
+// deposit is marked refunded only once the charge is refunded in full
+// (amount_refunded reaches the amount, or the refunded flag is set), and
+// never unmarked. The charge's amount stands in for the deposit; when the
+// event lacks it, the booking's deposit amount does.
+func ApplyChargeRefunded(b Booking, c ChargeRefund, recorded int64, now time.Time) (Booking, RefundOutcome) {
+	of := c.Amount
+	if of <= 0 {
+		of = b.DepositAmount
+	}
+	total := c.Refunded
+	if total <= 0 && c.Full {
+		total = of
+	}
+	out := RefundOutcome{Of: of, Full: c.Full || (of > 0 && total >= of)}
+	if total > recorded {
+		out.New = total - recorded
+	}
+	switch {
+	case out.New == 0:
+	case !out.Full:
+		out.Share = RefundPart
+	case recorded > 0:
+		out.Share = RefundTheRest
+	default:
+		out.Share = RefundWhole
+	}
+	if out.Full && !b.DepositRefunded {
 		b.DepositRefunded = true
 		b.RefundedAt = now
 	}
-	return b
+	return b, out
 }

@@ -100,21 +100,55 @@ func TestApplyAutoCancel(t *testing.T) {
 	}
 }
 
-func TestApplyRefund(t *testing.T) {
+func TestApplyChargeRefunded(t *testing.T) {
+	paid := bookings.Booking{DepositPaid: true, DepositAmount: 6000}
+	refunded := bookings.Booking{DepositPaid: true, DepositAmount: 6000, DepositRefunded: true, RefundedAt: earlier}
+	nowRefunded := bookings.Booking{DepositPaid: true, DepositAmount: 6000, DepositRefunded: true, RefundedAt: now}
 	tests := []struct {
-		name string
-		in   bookings.Booking
-		want bookings.Booking
+		name     string
+		in       bookings.Booking
+		charge   bookings.ChargeRefund
+		recorded int64
+		want     bookings.Booking
+		wantOut  bookings.RefundOutcome
 	}{
-		{"first refund", bookings.Booking{DepositPaid: true},
-			bookings.Booking{DepositPaid: true, DepositRefunded: true, RefundedAt: now}},
-		{"again keeps the first time", bookings.Booking{DepositPaid: true, DepositRefunded: true, RefundedAt: earlier},
-			bookings.Booking{DepositPaid: true, DepositRefunded: true, RefundedAt: earlier}},
+		{"whole deposit at once", paid, bookings.ChargeRefund{Amount: 6000, Refunded: 6000, Full: true}, 0,
+			nowRefunded, bookings.RefundOutcome{New: 6000, Of: 6000, Full: true, Share: bookings.RefundWhole}},
+		{"whole by amount, flag missing", paid, bookings.ChargeRefund{Amount: 6000, Refunded: 6000}, 0,
+			nowRefunded, bookings.RefundOutcome{New: 6000, Of: 6000, Full: true, Share: bookings.RefundWhole}},
+		{"first part", paid, bookings.ChargeRefund{Amount: 6000, Refunded: 2000}, 0,
+			paid, bookings.RefundOutcome{New: 2000, Of: 6000, Share: bookings.RefundPart}},
+		{"second part, still not all", paid, bookings.ChargeRefund{Amount: 6000, Refunded: 3500}, 2000,
+			paid, bookings.RefundOutcome{New: 1500, Of: 6000, Share: bookings.RefundPart}},
+		{"the rest", paid, bookings.ChargeRefund{Amount: 6000, Refunded: 6000, Full: true}, 2000,
+			nowRefunded, bookings.RefundOutcome{New: 4000, Of: 6000, Full: true, Share: bookings.RefundTheRest}},
+		{"a copy of the first part records nothing", paid, bookings.ChargeRefund{Amount: 6000, Refunded: 2000}, 2000,
+			paid, bookings.RefundOutcome{Of: 6000}},
+		{"an older part after the whole changes nothing", refunded, bookings.ChargeRefund{Amount: 6000, Refunded: 2000}, 6000,
+			refunded, bookings.RefundOutcome{Of: 6000}},
+		{"a copy of the whole keeps the first time", refunded, bookings.ChargeRefund{Amount: 6000, Refunded: 6000, Full: true}, 6000,
+			refunded, bookings.RefundOutcome{Of: 6000, Full: true}},
+		{"flag without amount_refunded: the whole amount", paid, bookings.ChargeRefund{Amount: 6000, Full: true}, 0,
+			nowRefunded, bookings.RefundOutcome{New: 6000, Of: 6000, Full: true, Share: bookings.RefundWhole}},
+		{"no amount_refunded, no flag: nothing", paid, bookings.ChargeRefund{Amount: 6000}, 0,
+			paid, bookings.RefundOutcome{Of: 6000}},
+		{"charge without amount: the deposit's", paid, bookings.ChargeRefund{Refunded: 2000}, 0,
+			paid, bookings.RefundOutcome{New: 2000, Of: 6000, Share: bookings.RefundPart}},
+		{"a charge larger than the deposit counts", paid, bookings.ChargeRefund{Amount: 8000, Refunded: 6000}, 0,
+			paid, bookings.RefundOutcome{New: 6000, Of: 8000, Share: bookings.RefundPart}},
+		{"refunded before paid is still recorded", bookings.Booking{DepositAmount: 6000},
+			bookings.ChargeRefund{Amount: 6000, Refunded: 6000, Full: true}, 0,
+			bookings.Booking{DepositAmount: 6000, DepositRefunded: true, RefundedAt: now},
+			bookings.RefundOutcome{New: 6000, Of: 6000, Full: true, Share: bookings.RefundWhole}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if d := cmp.Diff(tt.want, bookings.ApplyRefund(tt.in, now)); d != "" {
+			got, out := bookings.ApplyChargeRefunded(tt.in, tt.charge, tt.recorded, now)
+			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("booking mismatch (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tt.wantOut, out); d != "" {
+				t.Errorf("outcome mismatch (-want +got):\n%s", d)
 			}
 		})
 	}

@@ -15,10 +15,12 @@ import (
 	"github.com/reserveeasy/gateway/metrics"
 )
 
-// Queue takes one task per event; duplicate is true when the event was
-// already taken. Errors mean the queue could not take it (answer 503).
+// Queue takes one task per event, under the task id id; duplicate is true
+// when the event was already taken. guards are further, unsigned ids of
+// the event (Twilio's idempotency token) that may only make it a
+// duplicate. Errors mean the queue could not take it (answer 503).
 type Queue interface {
-	Enqueue(ctx context.Context, id string, task *asynq.Task) (duplicate bool, err error)
+	Enqueue(ctx context.Context, id string, task *asynq.Task, guards ...string) (duplicate bool, err error)
 }
 
 // Pinger answers whether a dependency is up.

@@ -52,7 +52,7 @@ func newFixture(t testing.TB, mutate ...func(*handlers.Config, *handlers.Deps)) 
 		MaxBodyBytes:    4096,
 	}
 	d := handlers.Deps{
-		Queue:   queue.NewIngress(r, time.Minute),
+		Queue:   queue.NewIngress(r, time.Minute, time.Hour),
 		Redis:   r,
 		DB:      handlers.PingerFunc(func(context.Context) error { return nil }),
 		Metrics: f.metrics,

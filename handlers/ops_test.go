@@ -21,7 +21,7 @@ func signFor(u string, form map[string][]string) string {
 // brokenQueue never takes a task.
 type brokenQueue struct{}
 
-func (brokenQueue) Enqueue(context.Context, string, *asynq.Task) (bool, error) {
+func (brokenQueue) Enqueue(context.Context, string, *asynq.Task, ...string) (bool, error) {
 	return false, errors.New("connection refused")
 }
 

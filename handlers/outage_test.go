@@ -74,7 +74,7 @@ func TestRedisOutage(t *testing.T) {
 	}
 	defer r.Close()
 	f := newFixture(t, func(_ *handlers.Config, d *handlers.Deps) {
-		d.Queue = queue.NewIngress(r, time.Minute)
+		d.Queue = queue.NewIngress(r, time.Minute, time.Hour)
 		d.Redis = r
 	})
 	body := stripeEvent("evt_outage", "payment_intent.succeeded")

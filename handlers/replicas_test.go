@@ -28,7 +28,7 @@ func TestMinReplicas(t *testing.T) {
 	}
 	t.Cleanup(func() { r.Close() })
 	f := newFixture(t, func(_ *handlers.Config, d *handlers.Deps) {
-		in := queue.NewIngress(r, time.Minute)
+		in := queue.NewIngress(r, time.Minute, time.Hour)
 		if err := in.RequireReplicas(1, d.Metrics.ObserveReplicaWait); err != nil {
 			t.Fatal(err)
 		}

@@ -41,25 +41,29 @@ func (w *webhooks) acceptTwilio(c echo.Context) (string, error) {
 	if sid == "" || status == "" {
 		return "", &badRequest{msg: "MessageSid and MessageStatus are required"}
 	}
-	key := r.Header.Get("I-Twilio-Idempotency-Token")
-	if key == "" {
-		key = sid + ":" + status
-	}
 	all := make(map[string]string, len(params))
 	for k := range params {
 		all[k] = params.Get(k)
 	}
-	task, id, err := jobs.NewSMSStatusTask(jobs.SMSStatus{
-		Key: key, MessageSID: sid, MessageStatus: status, To: params.Get("To"), From: params.Get("From"),
+	s := jobs.SMSStatus{
+		MessageSID: sid, MessageStatus: status, Token: r.Header.Get("I-Twilio-Idempotency-Token"),
+		To: params.Get("To"), From: params.Get("From"),
 		ErrorCode: params.Get("ErrorCode"), ReceivedAt: w.d.Now().UTC(), Params: all,
-	})
+	}
+	task, id, err := jobs.NewSMSStatusTask(s)
 	if err != nil {
 		return "", fmt.Errorf("build task: %w", err)
 	}
-	dup, err := w.enqueue(id, task)
+	// The task id is the signed sid and status; the unsigned token only
+	// adds a guard: seen before, it makes a duplicate.
+	var guards []string
+	if s.Token != "" {
+		guards = append(guards, jobs.TwilioTokenGuard(s.Token))
+	}
+	dup, err := w.enqueue(id, task, guards...)
 	if err != nil {
 		return "", err
 	}
-	w.d.Log.Info("twilio callback queued", "provider", "twilio", "event_id", key, "task_id", id, "message_sid", sid, "status", status, "duplicate", dup)
+	w.d.Log.Info("twilio callback queued", "provider", "twilio", "event_id", s.EventID(), "task_id", id, "message_sid", sid, "status", status, "duplicate", dup)
 	return queued(dup), nil
 }

@@ -8,8 +8,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/reserveeasy/gateway/handlers"
+	"github.com/reserveeasy/gateway/metrics"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -57,7 +59,7 @@ func TestTwilioStatuses(t *testing.T) {
 	for _, ti := range f.tasks(t) {
 		ids = append(ids, ti.ID)
 	}
-	want := []string{"twilio:SM1:delivered", "twilio:SM1:sent", "twilio:SM5:queued", "twilio:tok-1"}
+	want := []string{"twilio:SM1:delivered", "twilio:SM1:sent", "twilio:SM2:sent", "twilio:SM5:queued"}
 	if diff := cmp.Diff(want, sortStrings(ids)); diff != "" {
 		t.Errorf("queued tasks (-want +got):\n%s", diff)
 	}
@@ -103,5 +105,61 @@ func TestTwilioNoTokenRejectsAndLogs(t *testing.T) {
 	}
 	if !strings.Contains(f.logs.String(), "TWILIO_AUTH_TOKEN is not set") {
 		t.Errorf("log does not name the missing setting:\n%s", f.logs)
+	}
+}
+
+// TestTwilioReplayWithFreshTokens: I-Twilio-Idempotency-Token is not
+// signed, so a captured callback replayed with a fresh token each time is
+// a duplicate of the signed MessageSid + MessageStatus: one task, whatever
+// the tokens. Twilio's own retry (same token) is a duplicate too, and the
+// next status of the message is a new callback.
+func TestTwilioReplayWithFreshTokens(t *testing.T) {
+	f := newFixture(t)
+	// outcome names the outcome counted since its last call.
+	counted := map[string]float64{}
+	outcome := func() string {
+		var out []string
+		for _, o := range []string{metrics.OutcomeAccepted, metrics.OutcomeDuplicate} {
+			v := testutil.ToFloat64(f.metrics.Webhooks.WithLabelValues("twilio", o))
+			if v > counted[o] {
+				out = append(out, o)
+			}
+			counted[o] = v
+		}
+		return strings.Join(out, "+")
+	}
+	posts := []struct {
+		form  url.Values
+		token string
+	}{
+		{twilioForm("SMR", "delivered"), "tok-a"},
+		{twilioForm("SMR", "delivered"), "tok-b"},
+		{twilioForm("SMR", "delivered"), "tok-c"},
+		{twilioForm("SMR", "delivered"), "tok-a"}, // Twilio retrying the first
+		{twilioForm("SMR", "delivered"), ""},      // no token at all
+		{twilioForm("SMR", "sent"), "tok-d"},
+		{twilioForm("SMR", "sent"), "tok-d"},
+	}
+	var got []string
+	for _, p := range posts {
+		hdr := map[string]string{}
+		if p.token != "" {
+			hdr["I-Twilio-Idempotency-Token"] = p.token
+		}
+		if code, body := f.postTwilio(t, handlers.TwilioPath, p.form, true, hdr); code != http.StatusOK {
+			t.Fatalf("got %d %s, want 200", code, body)
+		}
+		got = append(got, outcome())
+	}
+	want := []string{"accepted", "duplicate", "duplicate", "duplicate", "duplicate", "accepted", "duplicate"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("outcomes (-want +got):\n%s", diff)
+	}
+	var ids []string
+	for _, ti := range f.tasks(t) {
+		ids = append(ids, ti.ID)
+	}
+	if diff := cmp.Diff([]string{"twilio:SMR:delivered", "twilio:SMR:sent"}, sortStrings(ids)); diff != "" {
+		t.Errorf("queued tasks (-want +got):\n%s", diff)
 	}
 }

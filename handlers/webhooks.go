@@ -33,10 +33,10 @@ func (w *webhooks) readBody(c echo.Context) ([]byte, error) {
 // enqueue puts task on the queue within EnqueueTimeout. The request's
 // context is not used: a sender hanging up must not cancel a half-done
 // enqueue.
-func (w *webhooks) enqueue(id string, task *asynq.Task) (duplicate bool, err error) {
+func (w *webhooks) enqueue(id string, task *asynq.Task, guards ...string) (duplicate bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.EnqueueTimeout)
 	defer cancel()
-	return w.d.Queue.Enqueue(ctx, id, task)
+	return w.d.Queue.Enqueue(ctx, id, task, guards...)
 }
 
 // answer records the outcome and writes the response: ok on success, else

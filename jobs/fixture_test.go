@@ -201,7 +201,7 @@ func charge(bookingID int64, pi string, refunded int64) jobs.StripeObject {
 }
 
 func smsStatus(sid, status, to string) jobs.SMSStatus {
-	return jobs.SMSStatus{Key: sid + ":" + status, MessageSID: sid, MessageStatus: status, To: to, ReceivedAt: time.Now().UTC()}
+	return jobs.SMSStatus{MessageSID: sid, MessageStatus: status, To: to, ReceivedAt: time.Now().UTC()}
 }
 
 func (f *fixture) transactions(id int64) []bookings.Transaction {

@@ -23,10 +23,10 @@ func (w *worker) stripeTask(ctx context.Context, t *asynq.Task) (StripeEvent, bo
 	if ev.EventID == "" {
 		return ev, bookings.Event{}, "", nil, fmt.Errorf("stripe task without event id: %w", asynq.SkipRetry)
 	}
-	id, _ := asynq.GetTaskID(ctx)
+	id := StripeTaskID(ev.EventID)
 	log := w.Log.With("provider", "stripe", "event_id", ev.EventID, "event_type", ev.Type, "task_id", id)
 	be := bookings.Event{Source: "stripe", ID: ev.EventID, Type: ev.Type, ReceivedAt: ev.ReceivedAt}
-	return ev, be, "stripe:" + ev.EventID + ":", log, nil
+	return ev, be, id + ":", log, nil
 }
 
 // findStripeBooking finds and locks the booking of a PaymentIntent or Charge:
@@ -68,7 +68,7 @@ func (w *worker) applyStripe(ctx context.Context, t *asynq.Task, change stripeCh
 	for i, f := range then {
 		followUps[i] = func(ctx context.Context) error { return f(ctx, ev) }
 	}
-	return w.settle(ctx, err, prefix, "stripe:"+ev.EventID, log, followUps...)
+	return w.settle(ctx, err, prefix, StripeTaskID(ev.EventID), log, followUps...)
 }
 
 func (w *worker) paymentSucceeded(ctx context.Context, t *asynq.Task) error {
@@ -146,34 +146,38 @@ func (w *worker) failed(ctx context.Context, tx bookings.Tx, ob *outbox, ev Stri
 }
 
 // refunded applies charge.refunded: the amount newly refunded on the charge
-// is recorded once and emailed.
+// is recorded once and emailed; the deposit is marked refunded once the
+// charge is refunded in full.
 func (w *worker) refunded(ctx context.Context, tx bookings.Tx, ob *outbox, ev StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error) {
-	before, err := tx.SumTransactions(ctx, bookings.KindRefund, ev.Object.ID)
+	recorded, err := tx.SumTransactions(ctx, bookings.KindRefund, ev.Object.ID)
 	if err != nil {
 		return bookings.Result{}, err
 	}
-	refunded := ev.Object.AmountRefunded
-	if refunded == 0 {
-		refunded = ev.Object.Amount
-	}
-	nb := bookings.ApplyRefund(b, now)
+	nb, out := bookings.ApplyChargeRefunded(b, bookings.ChargeRefund{Amount: ev.Object.Amount,
+		Refunded: ev.Object.AmountRefunded, Full: ev.Object.Refunded}, recorded, now)
 	if err := tx.UpdateBooking(ctx, nb, now); err != nil {
 		return bookings.Result{}, err
 	}
 	w.countTransitions(b, nb)
-	delta := refunded - before
-	if delta <= 0 {
+	if out.New == 0 {
 		return bookings.Result{BookingID: b.ID, Outcome: "refund_already_recorded"}, nil
 	}
+	currency := ev.Object.Currency
+	if currency == "" {
+		currency = b.DepositCurrency
+	}
 	if _, err := tx.AddTransaction(ctx, bookings.Transaction{BookingID: b.ID, Kind: bookings.KindRefund,
-		Amount: delta, Currency: ev.Object.Currency, StripeObjectID: ev.Object.ID,
+		Amount: out.New, Currency: currency, StripeObjectID: ev.Object.ID,
 		StripeEventID: ev.EventID, CreatedAt: now}); err != nil {
 		return bookings.Result{}, err
 	}
 	d := data(nb)
-	d.Amount, d.Currency = delta, ev.Object.Currency
-	return bookings.Result{BookingID: b.ID, Outcome: "refunded"},
-		ob.email(ctx, nb, notifications.TemplateRefund, d)
+	d.Amount, d.Of, d.Currency, d.Share = out.New, out.Of, currency, string(out.Share)
+	outcome := "refunded"
+	if !out.Full {
+		outcome = "partly_refunded"
+	}
+	return bookings.Result{BookingID: b.ID, Outcome: outcome}, ob.email(ctx, nb, notifications.TemplateRefund, d)
 }
 
 // scheduleHold makes sure the auto-cancel of the booking's running hold is

@@ -3,10 +3,12 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/hibiken/asynq"
 
 	"github.com/reserveeasy/gateway/bookings"
@@ -121,24 +123,87 @@ func TestRefund(t *testing.T) {
 	})
 }
 
-func TestPartialRefundsRecordEachAmount(t *testing.T) {
+// TestPartialRefunds: two partial refunds of one charge summing to the
+// whole deposit. Stripe's amount_refunded is cumulative: each event records
+// the newly refunded amount; only the one completing the refund marks the
+// deposit refunded; each email says what it refunded.
+func TestPartialRefunds(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusConfirmed)
-		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_r1", "charge.refunded", charge(b.ID, "pi_5", 2000)))
-		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_r2", "charge.refunded", charge(b.ID, "pi_5", 6000)))
+		first := stripeEvent("evt_r1", "charge.refunded", charge(b.ID, "pi_5", 2000))
+		f.mustRun(jobs.TypeChargeRefunded, first)
+		f.mustRun(jobs.TypeChargeRefunded, first) // a retried task changes nothing
+		if got := f.get(b.ID); got.DepositRefunded || !got.RefundedAt.IsZero() {
+			t.Errorf("after $20.00 of $60.00: deposit_refunded=%v refunded_at=%v, want false and unset",
+				got.DepositRefunded, got.RefundedAt)
+		}
+		second := charge(b.ID, "pi_5", 6000)
+		second.Refunded = true
+		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_r2", "charge.refunded", second))
+		got := f.get(b.ID)
+		if !got.DepositRefunded || !got.RefundedAt.Equal(f.clock()) {
+			t.Errorf("after the rest: deposit_refunded=%v refunded_at=%v, want true and %v",
+				got.DepositRefunded, got.RefundedAt, f.clock())
+		}
+		var rows []string
+		for _, tx := range f.transactions(b.ID) {
+			rows = append(rows, fmt.Sprintf("%s %d %s %s %s", tx.Kind, tx.Amount, tx.Currency, tx.StripeObjectID, tx.StripeEventID))
+		}
+		want := []string{"refund 2000 usd ch_pi_5 evt_r1", "refund 4000 usd ch_pi_5 evt_r2"}
+		if d := cmp.Diff(want, rows); d != "" {
+			t.Errorf("transactions (-want +got):\n%s", d)
+		}
+		var says []string
+		for _, m := range f.out.emailsTo(b.CustomerEmail) {
+			says = append(says, m.Subject+" | "+firstLine(t, m.Text, "deposit"))
+		}
+		wantSays := []string{
+			"Part of your deposit has been refunded | $20.00 of your $60.00 deposit has been refunded for booking #" + fmt.Sprint(b.ID) + ".",
+			"The rest of your deposit has been refunded | The remaining $40.00 of your $60.00 deposit has been refunded for booking #" + fmt.Sprint(b.ID) + ": your deposit is now refunded in full.",
+		}
+		if d := cmp.Diff(wantSays, says); d != "" {
+			t.Errorf("emails (-want +got):\n%s", d)
+		}
+	})
+}
+
+// TestRefundsOutOfOrder: the event completing the refund arrives before the
+// partial one it includes: one full refund, and the late partial one
+// records and sends nothing and never unmarks the deposit.
+func TestRefundsOutOfOrder(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b := f.booking(bookings.StatusConfirmed)
+		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_o2", "charge.refunded", charge(b.ID, "pi_7", 6000)))
+		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_o1", "charge.refunded", charge(b.ID, "pi_7", 2000)))
+		if !f.get(b.ID).DepositRefunded {
+			t.Error("a late partial refund unmarked deposit_refunded")
+		}
 		var amounts []int64
 		for _, tx := range f.transactions(b.ID) {
 			amounts = append(amounts, tx.Amount)
 		}
-		if len(amounts) != 2 || amounts[0] != 2000 || amounts[1] != 4000 {
-			t.Errorf("refund amounts = %v, want [2000 4000]", amounts)
+		if d := cmp.Diff([]int64{6000}, amounts); d != "" {
+			t.Errorf("refund amounts (-want +got):\n%s", d)
 		}
 		mails := f.out.emailsTo(b.CustomerEmail)
-		if len(mails) != 2 || !strings.Contains(mails[1].Text, "$40.00") {
-			t.Errorf("emails = %+v", mails)
+		if len(mails) != 1 || !strings.Contains(mails[0].Text, "Your $60.00 deposit has been refunded") {
+			t.Errorf("emails = %+v, want one saying the whole $60.00 was refunded", mails)
 		}
 	})
+}
+
+// firstLine returns the first line of text containing word.
+func firstLine(t *testing.T, text, word string) string {
+	t.Helper()
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, word) {
+			return l
+		}
+	}
+	t.Errorf("no line of %q contains %q", text, word)
+	return ""
 }
 
 func TestBookingFoundByPaymentIntent(t *testing.T) {

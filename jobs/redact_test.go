@@ -67,7 +67,7 @@ func twilioPayload(t *testing.T) []byte {
 	params := map[string]string{"MessageSid": "SM0123456789abcdef0123456789abcdef", "SmsSid": "SM0123456789abcdef0123456789abcdef",
 		"MessageStatus": "undelivered", "SmsStatus": "undelivered", "To": "+15559876543", "From": "+15550001111",
 		"AccountSid": "AC0123456789abcdef0123456789abcdef", "ApiVersion": "2010-04-01", "ErrorCode": "30006"}
-	task, _, err := NewSMSStatusTask(SMSStatus{Key: "SM0123456789abcdef0123456789abcdef:undelivered",
+	task, _, err := NewSMSStatusTask(SMSStatus{Token: "5a1c9d2e-8f3b-4c6a-9e1d-7b2f4a6c8e0d",
 		MessageSID: params["MessageSid"], MessageStatus: "undelivered", To: params["To"], From: params["From"],
 		ErrorCode: "30006", ReceivedAt: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), Params: params})
 	if err != nil {
@@ -113,7 +113,7 @@ func TestFormatPayloadMasks(t *testing.T) {
 		{
 			name: "twilio status", taskType: TypeSMSStatus, payload: twilioPayload(t),
 			want: map[string]any{
-				"key": "SM0123456789abcdef0123456789abcdef:undelivered", "message_sid": "SM0123456789abcdef0123456789abcdef",
+				"idempotency_token": "***", "message_sid": "SM0123456789abcdef0123456789abcdef",
 				"message_status": "undelivered", "to": "+1******6543", "from": "+1******1111", "error_code": "30006",
 				"params.To": "+1******6543", "params.From": "+1******1111", "params.ErrorCode": "30006",
 				"params.AccountSid": "AC0123456789abcdef0123456789abcdef", "params.MessageStatus": "undelivered",

@@ -18,13 +18,16 @@ func (w *worker) smsStatus(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &s); err != nil {
 		return err
 	}
-	if s.Key == "" || s.MessageSID == "" {
-		return fmt.Errorf("sms status task without key or sid: %w", asynq.SkipRetry)
+	if s.MessageSID == "" || s.MessageStatus == "" {
+		return fmt.Errorf("sms status task without sid or status: %w", asynq.SkipRetry)
 	}
-	taskID, _ := asynq.GetTaskID(ctx)
-	log := w.Log.With("provider", "twilio", "event_id", s.Key, "message_sid", s.MessageSID, "task_id", taskID)
-	prefix := "twilio:" + s.Key + ":"
-	be := bookings.Event{Source: "twilio", ID: s.Key, Type: "sms." + s.MessageStatus, ReceivedAt: s.ReceivedAt}
+	// Keyed on the signed sid and status, never on the token: a replay
+	// with a fresh token that got past the door is refused here.
+	eventID := s.EventID()
+	taskID := TwilioTaskID(eventID)
+	log := w.Log.With("provider", "twilio", "event_id", eventID, "message_sid", s.MessageSID, "task_id", taskID)
+	prefix := taskID + ":"
+	be := bookings.Event{Source: "twilio", ID: eventID, Type: "sms." + s.MessageStatus, ReceivedAt: s.ReceivedAt}
 	var failedBooking int64
 	var failedPhone string
 	err := w.Store.Apply(ctx, be, func(ctx context.Context, tx bookings.Tx) (bookings.Result, error) {
@@ -58,7 +61,7 @@ func (w *worker) smsStatus(ctx context.Context, t *asynq.Task) error {
 		log.Error("confirmation SMS failed", "booking_id", failedBooking, "to", notifications.MaskPhone(failedPhone),
 			"status", s.MessageStatus, "error_code", s.ErrorCode)
 	}
-	return w.settle(ctx, err, prefix, "twilio:"+s.Key, log)
+	return w.settle(ctx, err, prefix, taskID, log)
 }
 
 // findSMSBooking finds and locks the booking an SMS belongs to: by

@@ -1,8 +1,12 @@
 package jobs_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/jobs"
@@ -76,6 +80,42 @@ func TestUndeliveredFallsBackToEmailOnce(t *testing.T) {
 		f.mustRun(jobs.TypeSMSStatus, smsStatus(sid, "delivered", b.CustomerPhone))
 		if got := f.get(b.ID); !got.SMSDelivered {
 			t.Error("delivered after undelivered was ignored")
+		}
+	})
+}
+
+// TestSMSStatusKeyedOnSidAndStatus: the same signed callback run with
+// different idempotency tokens (a replay that got past the door, or a task
+// queued by an older gateway under its token) is one event: one
+// webhook_events row keyed MessageSid:MessageStatus, one fallback email,
+// one support alert.
+func TestSMSStatusKeyedOnSidAndStatus(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b, sid := f.paidBooking()
+		for _, tok := range []string{"tok-1", "tok-2", ""} {
+			ev := smsStatus(sid, "undelivered", b.CustomerPhone)
+			ev.Token = tok
+			f.mustRun(jobs.TypeSMSStatus, ev)
+		}
+		f.mustRun(jobs.TypeSMSStatus, map[string]any{"key": "tok-old", "message_sid": sid,
+			"message_status": "undelivered", "to": b.CustomerPhone, "received_at": time.Now().UTC()})
+		evs, err := s.Events(context.Background(), bookings.EventFilter{Source: "twilio"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range evs {
+			got = append(got, e.ID+" "+e.Type+" "+e.Outcome)
+		}
+		if d := cmp.Diff([]string{sid + ":undelivered sms.undelivered sms_failed"}, got); d != "" {
+			t.Errorf("twilio webhook_events (-want +got):\n%s", d)
+		}
+		if n := len(f.out.emailsTo(b.CustomerEmail)); n != 1 {
+			t.Errorf("%d fallback emails, want 1", n)
+		}
+		if n := len(f.out.emailsTo(support)); n != 1 {
+			t.Errorf("%d support alerts, want 1", n)
 		}
 	})
 }

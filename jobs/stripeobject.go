@@ -27,6 +27,7 @@ func DecodeStripeObject(raw json.RawMessage) (StripeObject, error) {
 		Amount:         num(f["amount"]),
 		AmountReceived: num(f["amount_received"]),
 		AmountRefunded: num(f["amount_refunded"]),
+		Refunded:       boolean(f["refunded"]),
 		Currency:       strings.ToLower(str(f["currency"])),
 		PaymentIntent:  expandableID(f["payment_intent"]),
 		Metadata:       metadata(f["metadata"]),
@@ -48,6 +49,12 @@ func str(raw json.RawMessage) string {
 		return ""
 	}
 	return s
+}
+
+// boolean reads a JSON true, or false for anything else.
+func boolean(raw json.RawMessage) bool {
+	var b bool
+	return json.Unmarshal(raw, &b) == nil && b
 }
 
 // num reads a JSON integer or a numeric string, or 0.

@@ -13,7 +13,7 @@ import (
 
 func TestDecodeStripeObject(t *testing.T) {
 	sdkCharge, err := json.Marshal(stripe.Charge{ID: "ch_1", Object: "charge", Amount: 6000, AmountRefunded: 6000,
-		Currency: "usd", PaymentIntent: &stripe.PaymentIntent{ID: "pi_sdk"}})
+		Refunded: true, Currency: "usd", PaymentIntent: &stripe.PaymentIntent{ID: "pi_sdk"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,13 +26,15 @@ func TestDecodeStripeObject(t *testing.T) {
 			`{"id":"pi_1","object":"payment_intent","amount":6000,"amount_received":6000,"currency":"usd","metadata":{"booking_id":"42"},"last_payment_error":null}`,
 			jobs.StripeObject{ID: "pi_1", Object: "payment_intent", Amount: 6000, AmountReceived: 6000, Currency: "usd", Metadata: map[string]string{"booking_id": "42"}}},
 		{"charge built with stripe-go's types (expanded payment_intent)", string(sdkCharge),
-			jobs.StripeObject{ID: "ch_1", Object: "charge", Amount: 6000, AmountRefunded: 6000, Currency: "usd", PaymentIntent: "pi_sdk"}},
+			jobs.StripeObject{ID: "ch_1", Object: "charge", Amount: 6000, AmountRefunded: 6000, Refunded: true, Currency: "usd", PaymentIntent: "pi_sdk"}},
+		{"partly refunded charge", `{"id":"ch_2","object":"charge","amount":6000,"amount_refunded":2000,"refunded":false}`,
+			jobs.StripeObject{ID: "ch_2", Object: "charge", Amount: 6000, AmountRefunded: 2000}},
 		{"numeric metadata and upper-case currency",
 			`{"id":"pi_2","amount":"6000","currency":"EUR","metadata":{"booking_id":15,"vip":true,"note":null}}`,
 			jobs.StripeObject{ID: "pi_2", Amount: 6000, Currency: "eur", Metadata: map[string]string{"booking_id": "15", "vip": "true"}}},
 		{"failure message", `{"id":"pi_3","last_payment_error":{"code":"card_declined","message":"Your card was declined."}}`,
 			jobs.StripeObject{ID: "pi_3", FailureMessage: "Your card was declined."}},
-		{"ill-typed fields are ignored", `{"id":7,"amount":{"x":1},"metadata":[1],"payment_intent":3}`, jobs.StripeObject{}},
+		{"ill-typed fields are ignored", `{"id":7,"amount":{"x":1},"metadata":[1],"payment_intent":3,"refunded":"yes"}`, jobs.StripeObject{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -54,14 +54,16 @@ func StripeTaskType(eventType string) (string, bool) {
 
 // StripeObject is the part of a PaymentIntent or Charge the worker needs.
 type StripeObject struct {
-	ID             string            `json:"id"`
-	Object         string            `json:"object"`
-	Amount         int64             `json:"amount"`
-	AmountReceived int64             `json:"amount_received,omitempty"`
-	AmountRefunded int64             `json:"amount_refunded,omitempty"`
-	Currency       string            `json:"currency"`
-	PaymentIntent  string            `json:"payment_intent,omitempty"`
-	Metadata       map[string]string `json:"metadata,omitempty"`
+	ID             string `json:"id"`
+	Object         string `json:"object"`
+	Amount         int64  `json:"amount"`
+	AmountReceived int64  `json:"amount_received,omitempty"`
+	AmountRefunded int64  `json:"amount_refunded,omitempty"`
+	// Refunded is the Charge's refunded flag: refunded in full.
+	Refunded      bool              `json:"refunded,omitempty"`
+	Currency      string            `json:"currency"`
+	PaymentIntent string            `json:"payment_intent,omitempty"`
+	Metadata      map[string]string `json:"metadata,omitempty"`
 	// FailureMessage is the PaymentIntent's last_payment_error.message.
 	FailureMessage string `json:"failure_message,omitempty"`
 }
@@ -88,23 +90,65 @@ type StripeEvent struct {
 
 // SMSStatus is the payload of twilio:sms_status tasks.
 type SMSStatus struct {
-	// Key is what the callback is deduplicated on: the
-	// I-Twilio-Idempotency-Token header, else MessageSid:MessageStatus.
-	Key           string            `json:"key"`
-	MessageSID    string            `json:"message_sid"`
-	MessageStatus string            `json:"message_status"`
-	To            string            `json:"to,omitempty"`
-	From          string            `json:"from,omitempty"`
-	ErrorCode     string            `json:"error_code,omitempty"`
-	ReceivedAt    time.Time         `json:"received_at"`
-	Params        map[string]string `json:"params"` // the whole form, for audit
+	MessageSID    string `json:"message_sid"`
+	MessageStatus string `json:"message_status"`
+	// Token is the I-Twilio-Idempotency-Token header, when the callback
+	// had one. It is not signed: only a guard at the door, never the
+	// event's id (see EventID).
+	Token      string            `json:"idempotency_token,omitempty"`
+	To         string            `json:"to,omitempty"`
+	From       string            `json:"from,omitempty"`
+	ErrorCode  string            `json:"error_code,omitempty"`
+	ReceivedAt time.Time         `json:"received_at"`
+	Params     map[string]string `json:"params"` // the whole form, for audit
 }
+
+// EventID is the callback's id in webhook_events: TwilioEventID of its
+// signed MessageSid and MessageStatus.
+func (s SMSStatus) EventID() string { return TwilioEventID(s.MessageSID, s.MessageStatus) }
 
 // AutoCancel is the payload of booking:auto_cancel tasks.
 type AutoCancel struct {
 	BookingID     int64     `json:"booking_id"`
 	HoldExpiresAt time.Time `json:"hold_expires_at"`
 }
+
+// The ids of webhook events. Every task id, webhook_events event_id and
+// door guard of a webhook is built here; queue prefixes them with
+// gateway:seen: for its keys, and a task id followed by ":" prefixes the
+// keys of the messages the event causes.
+
+// StripeTaskID is the task id of the Stripe event eventID (which doubles
+// as its deduplication key at the door).
+func StripeTaskID(eventID string) string { return "stripe:" + eventID }
+
+// TwilioEventID is the event_id in webhook_events of a Twilio status
+// callback: its MessageSid and MessageStatus, both covered by the
+// signature, so that a replayed callback is the same event whatever its
+// unsigned headers say.
+func TwilioEventID(messageSID, messageStatus string) string {
+	return messageSID + ":" + messageStatus
+}
+
+// TwilioTaskID is the task id of the Twilio event eventID (TwilioEventID).
+func TwilioTaskID(eventID string) string { return "twilio:" + eventID }
+
+// TaskID is the task id of the webhook event eventID from source
+// ("stripe" or "twilio"), or "" for another source.
+func TaskID(source, eventID string) string {
+	switch source {
+	case "stripe":
+		return StripeTaskID(eventID)
+	case "twilio":
+		return TwilioTaskID(eventID)
+	}
+	return ""
+}
+
+// TwilioTokenGuard is the door guard of an I-Twilio-Idempotency-Token (see
+// queue.Ingress.Enqueue): a token seen before makes a duplicate, a new one
+// never makes a new event.
+func TwilioTokenGuard(token string) string { return "twilio-token:" + token }
 
 // NewStripeTask builds the task for a handled Stripe event and its task id
 // (which doubles as the deduplication key).
@@ -113,18 +157,19 @@ func NewStripeTask(taskType string, ev StripeEvent) (*asynq.Task, string, error)
 	if err != nil {
 		return nil, "", fmt.Errorf("encode stripe event %s: %w", ev.EventID, err)
 	}
-	id := "stripe:" + ev.EventID
+	id := StripeTaskID(ev.EventID)
 	return asynq.NewTask(taskType, b, asynq.TaskID(id), asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry), asynq.Timeout(taskTimeout)), id, nil
 }
 
 // NewSMSStatusTask builds the task for a Twilio status callback and its
-// task id.
+// task id, TwilioTaskID(s.EventID()): one task per message and status,
+// whatever idempotency token the callback carried.
 func NewSMSStatusTask(s SMSStatus) (*asynq.Task, string, error) {
 	b, err := json.Marshal(s)
 	if err != nil {
-		return nil, "", fmt.Errorf("encode sms status %s: %w", s.Key, err)
+		return nil, "", fmt.Errorf("encode sms status %s: %w", s.EventID(), err)
 	}
-	id := "twilio:" + s.Key
+	id := TwilioTaskID(s.EventID())
 	return asynq.NewTask(TypeSMSStatus, b, asynq.TaskID(id), asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry), asynq.Timeout(taskTimeout)), id, nil
 }
 

@@ -36,18 +36,37 @@ type Data struct {
 	Currency     string // ISO code, any case
 	Reason       string // for support alerts and cancellations
 	Detail       string // free text for support alerts (error code etc.)
+	// Of is the whole that Amount is a part of (minor units): the deposit,
+	// for a refund of part of it.
+	Of int64
+	// Share says what a refund gave back: "" or "whole" (the whole
+	// deposit: "Your $60.00 deposit has been refunded"), "part" ("$20.00 of
+	// your $60.00 deposit") or "the_rest" (the last part: "The remaining
+	// $40.00 of your $60.00 deposit").
+	Share string
 }
 
 // view is what templates execute on: Data plus the formatted deposit.
 type view struct {
 	Data
 	Deposit string // FormatAmount(Amount, Currency); "" without a currency
+	Whole   string // FormatAmount(Of, Currency); "" without a currency or Of
+	// PartRefunded and RestRefunded pick a refund's wording (Share), when
+	// both amounts can be written; otherwise it reads as the whole deposit.
+	PartRefunded, RestRefunded bool
 }
 
 func newView(d Data) view {
 	v := view{Data: d}
 	if strings.TrimSpace(d.Currency) != "" {
 		v.Deposit = FormatAmount(d.Amount, d.Currency)
+		if d.Of > 0 {
+			v.Whole = FormatAmount(d.Of, d.Currency)
+		}
+	}
+	if v.Whole != "" {
+		v.PartRefunded = d.Share == "part"
+		v.RestRefunded = d.Share == "the_rest"
 	}
 	return v
 }

@@ -87,6 +87,46 @@ func TestRenderEmailEscapesHTML(t *testing.T) {
 	}
 }
 
+// TestRenderRefund: the refund email says how much of the deposit came
+// back: all of it, a part, or the rest after earlier parts.
+func TestRenderRefund(t *testing.T) {
+	tests := []struct {
+		name        string
+		d           Data
+		wantSubject string
+		wantLine    string
+	}{
+		{"whole", Data{BookingID: 12, Amount: 6000, Of: 6000, Currency: "usd", Share: "whole"},
+			"Your deposit has been refunded", "Your $60.00 deposit has been refunded for booking #12."},
+		{"whole, share unset", Data{BookingID: 12, Amount: 6000, Currency: "usd"},
+			"Your deposit has been refunded", "Your $60.00 deposit has been refunded for booking #12."},
+		{"part", Data{BookingID: 12, Amount: 2000, Of: 6000, Currency: "usd", Share: "part"},
+			"Part of your deposit has been refunded", "$20.00 of your $60.00 deposit has been refunded for booking #12."},
+		{"the rest", Data{BookingID: 12, Amount: 4000, Of: 6000, Currency: "eur", Share: "the_rest"},
+			"The rest of your deposit has been refunded",
+			"The remaining €40.00 of your €60.00 deposit has been refunded for booking #12: your deposit is now refunded in full."},
+		{"part in another currency", Data{BookingID: 3, Amount: 1500, Of: 6000, Currency: "chf", Share: "part"},
+			"Part of your deposit has been refunded", "15.00 CHF of your 60.00 CHF deposit has been refunded for booking #3."},
+		{"part without a currency reads as a refund", Data{BookingID: 12, Amount: 2000, Of: 6000, Share: "part"},
+			"Your deposit has been refunded", "Your deposit has been refunded for booking #12."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := RenderEmail(TemplateRefund, "jane@example.com", tt.d)
+			if err != nil {
+				t.Fatalf("RenderEmail: %v", err)
+			}
+			if diff := cmp.Diff(tt.wantSubject, got.Subject); diff != "" {
+				t.Errorf("Subject (-want +got):\n%s", diff)
+			}
+			if lines := strings.Split(got.Text, "\n"); len(lines) < 3 || lines[2] != tt.wantLine {
+				t.Errorf("text's third line, want %q:\n%s", tt.wantLine, got.Text)
+			}
+			assertContains(t, "html", got.HTML, tt.wantLine)
+		})
+	}
+}
+
 func TestRenderEmailSubjectIsOneLine(t *testing.T) {
 	got, err := RenderEmail(TemplateSupportAlert, "support@example.com",
 		Data{BookingID: 3, Reason: "bad\r\nBcc: evil@example.com"})

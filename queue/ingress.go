@@ -31,7 +31,7 @@ const (
 // Nothing is marked seen before the task is safely in Redis, so a failed
 // enqueue or a crash between steps never makes a retry look like a
 // duplicate. Accepting an event costs two round trips: EXISTS and Asynq's
-// enqueue script.
+// enqueue script (and one more to mark its guards, when it has any).
 //
 // With RequireReplicas, an event is accepted only once that many replicas
 // confirm its task (WAIT, pipelined after the enqueue on the same
@@ -42,6 +42,7 @@ type Ingress struct {
 	rdb       redis.UniversalClient
 	client    *asynq.Client
 	retention time.Duration
+	guardTTL  time.Duration
 	embedded  bool
 	// minReplicas is how many replicas must confirm a task; 0: no wait.
 	minReplicas int
@@ -50,10 +51,11 @@ type Ingress struct {
 }
 
 // NewIngress returns an Ingress over r's fast client. Completed tasks are
-// kept in Redis for retention (visible in the web UI, and a second guard).
-func NewIngress(r *Redis, retention time.Duration) *Ingress {
+// kept in Redis for retention (visible in the web UI, and a second guard);
+// the guards given to Enqueue are remembered for guardTTL (DEDUPE_TTL).
+func NewIngress(r *Redis, retention, guardTTL time.Duration) *Ingress {
 	return &Ingress{rdb: r.Client, client: asynq.NewClientFromRedisClient(r.Client), retention: retention,
-		embedded: r.Embedded != nil}
+		guardTTL: guardTTL, embedded: r.Embedded != nil}
 }
 
 // RequireReplicas makes Enqueue succeed only once n Redis replicas confirm
@@ -69,20 +71,28 @@ func (in *Ingress) RequireReplicas(n int, observe func(confirmed bool)) error {
 
 // Enqueue queues task under id unless the event was seen. It reports
 // whether the task is a duplicate. Errors wrap ErrUnavailable.
-func (in *Ingress) Enqueue(ctx context.Context, id string, task *asynq.Task) (duplicate bool, err error) {
-	n, err := in.rdb.Exists(ctx, seenPrefix+id).Result()
+//
+// guards are further ids the event is known by that no signature covers
+// (Twilio's I-Twilio-Idempotency-Token): the event is also a duplicate when
+// one of them was seen, and once its task is in Redis they are marked seen.
+// They only ever add duplicates: the task id, not a guard, is what makes an
+// event exactly-once, so a fresh guard never lets a seen event in. Failing
+// to mark them is not an error (the task is queued; its id still guards).
+func (in *Ingress) Enqueue(ctx context.Context, id string, task *asynq.Task, guards ...string) (duplicate bool, err error) {
+	seen, err := in.seen(ctx, append([]string{id}, guards...))
 	if err != nil {
 		return false, fmt.Errorf("check %s: %w: %w", id, ErrUnavailable, err)
 	}
-	if n > 0 {
+	if seen {
 		return true, nil
 	}
 	var w *replicaWait
+	wctx := ctx // the enqueue's context: it carries the replica wait, if any
 	if in.minReplicas > 0 {
 		w = &replicaWait{min: in.minReplicas}
-		ctx = withReplicaWait(ctx, w)
+		wctx = withReplicaWait(ctx, w)
 	}
-	_, err = in.client.EnqueueContext(ctx, task, asynq.TaskID(id), asynq.Retention(in.retention))
+	_, err = in.client.EnqueueContext(wctx, task, asynq.TaskID(id), asynq.Retention(in.retention))
 	switch {
 	case errors.Is(err, asynq.ErrTaskIDConflict), errors.Is(err, asynq.ErrDuplicateTask):
 		duplicate = true
@@ -93,6 +103,14 @@ func (in *Ingress) Enqueue(ctx context.Context, id string, task *asynq.Task) (du
 		if err := in.confirmed(w); err != nil {
 			return false, fmt.Errorf("enqueue %s: %w", id, err)
 		}
+	}
+	if len(guards) > 0 {
+		_, _ = in.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, g := range guards {
+				p.Set(ctx, seenPrefix+g, 1, in.guardTTL)
+			}
+			return nil
+		})
 	}
 	return duplicate, nil
 }
@@ -111,6 +129,32 @@ func (in *Ingress) confirmed(w *replicaWait) error {
 		return fmt.Errorf("%w (%d of %d)", ErrReplicasShort, w.replicas, w.min)
 	}
 	return nil
+}
+
+// seen reports whether any of ids has a gateway:seen: key, in one round
+// trip (one EXISTS per key, so that Redis Cluster may keep them on
+// different slots).
+func (in *Ingress) seen(ctx context.Context, ids []string) (bool, error) {
+	if len(ids) == 1 {
+		n, err := in.rdb.Exists(ctx, seenPrefix+ids[0]).Result()
+		return n > 0, err
+	}
+	cmds := make([]*redis.IntCmd, len(ids))
+	_, err := in.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.Exists(ctx, seenPrefix+id)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cmds {
+		if c.Val() > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Seen remembers applied events so that later copies are dropped at the door.

@@ -23,7 +23,7 @@ func eventTask() *asynq.Task {
 // while the task is still queued or after a worker marked it seen.
 func TestIngressDuplicates(t *testing.T) {
 	backends(t, func(t *testing.T, r *queue.Redis, _ string) {
-		in := queue.NewIngress(r, time.Hour)
+		in := queue.NewIngress(r, time.Hour, time.Hour)
 		seen := queue.NewSeen(r, time.Hour)
 		insp := asynq.NewInspector(r.ConnOpt)
 		defer insp.Close()
@@ -71,6 +71,65 @@ func TestIngressDuplicates(t *testing.T) {
 	})
 }
 
+// TestIngressGuards: a guard (an unsigned id such as Twilio's idempotency
+// token) only adds duplicates: a guard seen before refuses the event, a
+// fresh guard never lets a taken or seen event in, and a failed enqueue
+// marks no guard.
+func TestIngressGuards(t *testing.T) {
+	backends(t, func(t *testing.T, r *queue.Redis, url string) {
+		in := queue.NewIngress(r, time.Hour, time.Hour)
+		seen := queue.NewSeen(r, time.Hour)
+		insp := asynq.NewInspector(r.ConnOpt)
+		defer insp.Close()
+		ctx := context.Background()
+		if err := seen.MarkSeen(ctx, "twilio:SM9:sent"); err != nil {
+			t.Fatalf("MarkSeen: %v", err)
+		}
+		steps := []struct {
+			id, guard string
+			want      bool // duplicate
+		}{
+			{"twilio:SM1:sent", "tok-1", false},
+			{"twilio:SM1:sent", "tok-2", true}, // fresh guard, task still queued
+			{"twilio:SM1:sent", "tok-1", true}, // the sender's own retry
+			{"twilio:SM2:sent", "tok-1", true}, // guard seen before
+			{"twilio:SM2:sent", "tok-2", true}, // marked by the duplicate above
+			{"twilio:SM9:sent", "tok-9", true}, // applied already (seen)
+			{"twilio:SM3:sent", "", false},     // no guard
+			{"twilio:SM4:sent", "tok-4", false},
+		}
+		for _, st := range steps {
+			var guards []string
+			if st.guard != "" {
+				guards = []string{st.guard}
+			}
+			dup, err := in.Enqueue(ctx, st.id, eventTask(), guards...)
+			if err != nil || dup != st.want {
+				t.Errorf("Enqueue(%s, guard %q) = (duplicate %v, %v), want duplicate %v", st.id, st.guard, dup, err, st.want)
+			}
+		}
+		got := taskIDs(t, insp, ingressQueue, asynq.TaskStatePending)
+		want := []string{"twilio:SM1:sent", "twilio:SM3:sent", "twilio:SM4:sent"}
+		if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {
+			t.Errorf("queued task ids (-want +got):\n%s", diff)
+		}
+
+		// An enqueue that fails marks no guard: the retry is accepted.
+		r2, err := queue.Open(ctx, url)
+		if err != nil {
+			t.Fatalf("open second client: %v", err)
+		}
+		r2.Close()
+		failing := queue.NewIngress(r2, time.Hour, time.Hour)
+		if _, err := failing.Enqueue(ctx, "twilio:SM5:sent", eventTask(), "tok-5"); !errors.Is(err, queue.ErrUnavailable) {
+			t.Fatalf("Enqueue through a closed client: %v, want ErrUnavailable", err)
+		}
+		if dup, err := in.Enqueue(ctx, "twilio:SM5:sent", eventTask(), "tok-5"); err != nil || dup {
+			t.Errorf("retry after a failed enqueue = (duplicate %v, %v), want accepted", dup, err)
+		}
+	})
+}
+
 // TestIngressClosedClient: an Enqueue through a closed client fails with
 // ErrUnavailable and takes nothing, so a later Enqueue of the event through
 // a working client is accepted.
@@ -83,7 +142,7 @@ func TestIngressClosedClient(t *testing.T) {
 			t.Fatalf("open second client: %v", err)
 		}
 		r2.Close()
-		assertRetryAccepted(t, r, queue.NewIngress(r2, time.Hour), queue.NewIngress(r, time.Hour), "stripe:evt_closed")
+		assertRetryAccepted(t, r, queue.NewIngress(r2, time.Hour, time.Hour), queue.NewIngress(r, time.Hour, time.Hour), "stripe:evt_closed")
 	})
 }
 
@@ -131,7 +190,7 @@ func TestIngressRedisKilled(t *testing.T) {
 		t.Fatalf("open redis: %v", err)
 	}
 	t.Cleanup(func() { r.Close() })
-	in := queue.NewIngress(r, time.Hour)
+	in := queue.NewIngress(r, time.Hour, time.Hour)
 	if dup, err := in.Enqueue(ctx, "stripe:evt_before", eventTask()); err != nil || dup {
 		t.Fatalf("Enqueue before the outage = (%v, %v), want accepted", dup, err)
 	}

@@ -60,7 +60,7 @@ func testReplicaWaits(t *testing.T, url string, replica *redistest.Server) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	in := queue.NewIngress(r, time.Hour)
+	in := queue.NewIngress(r, time.Hour, time.Hour)
 	var w waits
 	if err := in.RequireReplicas(1, w.observe); err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func testReplicaWaits(t *testing.T, url string, replica *redistest.Server) {
 
 // TestIngressReplicasRefusedOnEmbedded: the embedded Redis has no WAIT.
 func TestIngressReplicasRefusedOnEmbedded(t *testing.T) {
-	in := queue.NewIngress(openEmbedded(t), time.Hour)
+	in := queue.NewIngress(openEmbedded(t), time.Hour, time.Hour)
 	if err := in.RequireReplicas(1, nil); err == nil {
 		t.Error("RequireReplicas(1) on the embedded Redis: no error")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/reserveeasy/gateway/bookings"
 )
@@ -65,6 +66,12 @@ func (s *Store) Events(ctx context.Context, f bookings.EventFilter) ([]bookings.
 	}
 	if f.EventID != "" {
 		add("event_id = ?", f.EventID)
+	}
+	if f.EventIDPrefix != "" {
+		// substr, not LIKE: no wildcards to escape, and case-sensitive on
+		// SQLite too.
+		where = append(where, "substr(event_id, 1, ?) = ?")
+		args = append(args, utf8.RuneCountInString(f.EventIDPrefix), f.EventIDPrefix)
 	}
 	if f.BookingID != 0 {
 		add("booking_id = ?", f.BookingID)

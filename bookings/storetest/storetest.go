@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) bookings.Store) {
 		{"ApplyConcurrentBookingLock", testApplyConcurrentBookingLock},
 		{"Run", testRun},
 		{"Transactions", testTransactions},
+		{"PartialRefunds", testPartialRefunds},
 		{"Notifications", testNotifications},
 		{"ClaimNotification", testClaimNotification},
 		{"Events", testEvents},

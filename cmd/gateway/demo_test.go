@@ -62,4 +62,22 @@ func TestDemoEventsInspect(t *testing.T) {
 			t.Errorf("inspect output lacks %q:\n%s", want, inspect)
 		}
 	}
+	// A MessageSid shows every status callback of that message.
+	twilio := tool("events", "--source", "twilio")
+	sid := regexp.MustCompile(`\b(SM\w+):undelivered\b`).FindStringSubmatch(twilio)
+	if sid == nil {
+		t.Fatalf("events lists no undelivered SMS:\n%s", twilio)
+	}
+	inspect = tool("inspect", sid[1])
+	for _, want := range []string{
+		"task:      twilio:sms_status twilio:" + sid[1] + ":undelivered in queue webhooks: completed",
+		"applied:   twilio " + sid[1] + ":undelivered sms.undelivered",
+		"outcome sms_failed",
+		"message:   email booking_confirmation_email to ",
+		"message:   email support_alert to ",
+	} {
+		if !strings.Contains(inspect, want) {
+			t.Errorf("inspect %s output lacks %q:\n%s", sid[1], want, inspect)
+		}
+	}
 }

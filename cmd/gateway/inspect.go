@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/hibiken/asynq"
 
@@ -15,9 +16,10 @@ import (
 )
 
 // runInspect tells what happened to one event: received, queued, attempts,
-// last error, the booking change and the messages sent.
+// last error, the booking change and the messages sent. Given a Twilio
+// MessageSid, it tells it for every status callback of that message.
 func runInspect(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("inspect", "usage: gateway inspect EVENT_ID\n\nWhat happened to one event: Stripe event id (evt_...) or Twilio key (MessageSid:MessageStatus or idempotency token).")
+	fs := e.flags("inspect", "usage: gateway inspect EVENT_ID\n\nWhat happened to one event: Stripe event id (evt_...), Twilio event (MessageSid:MessageStatus), or a MessageSid for every status callback of that message.")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -31,18 +33,24 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer t.Close()
-	w := e.stdout
-	fmt.Fprintf(w, "Event %s\n", id)
-	bookingID := t.inspectTask(w, id)
-	evs, err := t.store.Events(ctx, bookings.EventFilter{EventID: id, Limit: 10})
+	evs, err := t.events(ctx, id)
 	if err != nil {
 		return fmt.Errorf("read webhook_events: %w", err)
 	}
-	source := ""
+	// The task ids the event may have: those of the rows found, else both.
+	taskIDs := []string{jobs.StripeTaskID(id), jobs.TwilioTaskID(id)}
+	if len(evs) > 0 {
+		taskIDs = taskIDs[:0]
+		for _, ev := range evs {
+			taskIDs = append(taskIDs, jobs.TaskID(ev.Source, ev.ID))
+		}
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "Event %s\n", id)
+	bookingID := t.inspectTasks(w, taskIDs)
 	for _, ev := range evs {
-		fmt.Fprintf(w, "  applied:   %s %s received %s, processed %s, outcome %s\n",
-			ev.Source, ev.Type, stamp(ev.ReceivedAt), stamp(ev.ProcessedAt), dash(ev.Outcome))
-		source = ev.Source
+		fmt.Fprintf(w, "  applied:   %s %s %s received %s, processed %s, outcome %s\n", ev.Source, ev.ID,
+			ev.Type, stamp(ev.ReceivedAt), stamp(ev.ProcessedAt), dash(ev.Outcome))
 		if ev.BookingID != 0 {
 			bookingID = ev.BookingID
 		}
@@ -53,8 +61,9 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	if bookingID != 0 {
 		t.inspectBooking(ctx, w, bookingID, id)
 	}
-	for _, src := range sources(source) {
-		ns, err := t.store.NotificationsByKeyPrefix(ctx, src+":"+id+":")
+	for _, taskID := range taskIDs {
+		// An event's messages are keyed by its task id and ":".
+		ns, err := t.store.NotificationsByKeyPrefix(ctx, taskID+":")
 		if err != nil {
 			return fmt.Errorf("read notifications: %w", err)
 		}
@@ -66,29 +75,44 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// inspectTask prints the event's Asynq task and returns the booking id its
-// payload names, if any.
-func (t *tools) inspectTask(w io.Writer, id string) int64 {
+// events returns the webhook_events rows of id: the event with that id,
+// else, for a Twilio MessageSid, every status callback of the message
+// (event ids MessageSid:MessageStatus).
+func (t *tools) events(ctx context.Context, id string) ([]bookings.EventRecord, error) {
+	evs, err := t.store.Events(ctx, bookings.EventFilter{EventID: id, Limit: 10})
+	if err != nil || len(evs) > 0 || strings.Contains(id, ":") {
+		return evs, err
+	}
+	return t.store.Events(ctx, bookings.EventFilter{Source: "twilio", EventIDPrefix: jobs.TwilioEventID(id, ""), Limit: 20})
+}
+
+// inspectTasks prints the Asynq tasks among taskIDs and returns the booking
+// id a Stripe payload names, if any.
+func (t *tools) inspectTasks(w io.Writer, taskIDs []string) int64 {
 	in := t.inspector()
 	defer in.Close()
-	for _, taskID := range []string{"stripe:" + id, "twilio:" + id} {
+	var bookingID int64
+	found := false
+	for _, taskID := range taskIDs {
 		ti, err := in.GetTaskInfo(jobs.QueueWebhooks, taskID)
 		if err != nil {
 			continue
 		}
+		found = true
 		fmt.Fprintf(w, "  task:      %s %s in queue %s: %s, attempts %d of %d%s\n", ti.Type, ti.ID, ti.Queue, ti.State,
 			ti.Retried+boolInt(ti.State != asynq.TaskStatePending && ti.State != asynq.TaskStateScheduled), ti.MaxRetry+1, errSuffix(ti.LastErr))
 		if !ti.NextProcessAt.IsZero() && ti.State != asynq.TaskStateCompleted {
 			fmt.Fprintf(w, "             next run %s\n", stamp(ti.NextProcessAt))
 		}
 		var ev jobs.StripeEvent
-		if json.Unmarshal(ti.Payload, &ev) == nil {
-			return ev.Object.BookingID()
+		if bookingID == 0 && json.Unmarshal(ti.Payload, &ev) == nil {
+			bookingID = ev.Object.BookingID()
 		}
-		return 0
 	}
-	fmt.Fprintln(w, "  task:      not in Redis (never queued, or completed more than an hour ago)")
-	return 0
+	if !found {
+		fmt.Fprintln(w, "  task:      not in Redis (never queued, or completed more than an hour ago)")
+	}
+	return bookingID
 }
 
 func (t *tools) inspectBooking(ctx context.Context, w io.Writer, id int64, eventID string) {
@@ -119,13 +143,6 @@ func holdSuffix(b bookings.Booking) string {
 		return ", cancelled " + stamp(b.CancelledAt) + " (" + dash(b.CancelReason) + ")"
 	}
 	return ""
-}
-
-func sources(known string) []string {
-	if known != "" {
-		return []string{known}
-	}
-	return []string{"stripe", "twilio"}
 }
 
 func maskRecipient(n bookings.Notification) string {

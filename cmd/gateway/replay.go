@@ -77,7 +77,7 @@ func archived(in *asynq.Inspector, q string) ([]*asynq.TaskInfo, error) {
 func matches(ti *asynq.TaskInfo, event, typ string) bool {
 	switch {
 	case event != "":
-		return ti.ID == "stripe:"+event || ti.ID == "twilio:"+event || ti.ID == event
+		return ti.ID == jobs.StripeTaskID(event) || ti.ID == jobs.TwilioTaskID(event) || ti.ID == event
 	case typ != "":
 		return ti.Type == typ
 	}

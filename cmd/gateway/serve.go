@@ -173,7 +173,7 @@ func (a *app) httpServers(m *metrics.Metrics, lease metrics.Lease, r role) ([]*l
 	}
 	var h http.Handler = handlers.NewProbes(deps)
 	if r.receives() {
-		in := queue.NewIngress(a.redis, completedRetention)
+		in := queue.NewIngress(a.redis, completedRetention, a.cfg.DedupeTTL)
 		if err := in.RequireReplicas(a.cfg.RedisMinReplicas, m.ObserveReplicaWait); err != nil {
 			return nil, err
 		}

@@ -125,7 +125,7 @@ func (s *story) stripe(name, typ string, object map[string]any, copies int) {
 		s.post(handlers.StripePath, "application/json", http.Header{"Stripe-Signature": {signed.Header}},
 			string(payload), `{"received":true}`)
 	}
-	s.awaitTask("stripe:" + evt)
+	s.awaitTask(jobs.StripeTaskID(evt))
 }
 
 func (s *story) paymentIntent(status string) map[string]any {
@@ -155,9 +155,16 @@ func (s *story) failed(copies int) {
 // refunded delivers charge.refunded for the whole deposit.
 func (s *story) refunded(copies int) {
 	s.t.Helper()
-	s.stripe("refunded", "charge.refunded", map[string]any{"id": "ch_" + s.tag, "object": "charge",
-		"amount": 6000, "amount_refunded": 6000, "currency": "usd", "payment_intent": s.pi, "refunded": true,
-		"metadata": map[string]string{"booking_id": strconv.FormatInt(s.id, 10)}}, copies)
+	s.refund("refunded", 6000, copies)
+}
+
+// refund delivers charge.refunded (event name) for the booking's charge
+// after refunds of amountRefunded in all (Stripe's cumulative figure).
+func (s *story) refund(name string, amountRefunded int64, copies int) {
+	s.t.Helper()
+	s.stripe(name, "charge.refunded", map[string]any{"id": "ch_" + s.tag, "object": "charge",
+		"amount": 6000, "amount_refunded": amountRefunded, "currency": "usd", "payment_intent": s.pi,
+		"refunded": amountRefunded >= 6000, "metadata": map[string]string{"booking_id": strconv.FormatInt(s.id, 10)}}, copies)
 }
 
 // sid waits for the confirmation SMS's sid to be stored on the booking.
@@ -175,7 +182,8 @@ func (s *story) sid() string {
 }
 
 // sms delivers a Twilio status callback for the booking's confirmation SMS
-// copies times, then waits until its task has run to completion.
+// copies times, each with a fresh I-Twilio-Idempotency-Token, then waits
+// until its task has run to completion.
 func (s *story) sms(status, errorCode string, copies int) {
 	s.t.Helper()
 	s.smsFor(s.sid(), status, errorCode, copies)
@@ -193,11 +201,15 @@ func (s *story) smsFor(sid, status, errorCode string, copies int) {
 		form.Set("ErrorCode", errorCode)
 	}
 	sig := verify.SignTwilio(e2eTwilioToken, s.e.base+handlers.TwilioPath, form)
-	for range copies {
-		s.post(handlers.TwilioPath, "application/x-www-form-urlencoded", http.Header{"X-Twilio-Signature": {sig}},
+	for i := range copies {
+		// Each copy carries a fresh idempotency token (unsigned), as a
+		// replayed capture would: still one event.
+		token := fmt.Sprintf("%s-%s-%d", s.tag, status, i)
+		s.post(handlers.TwilioPath, "application/x-www-form-urlencoded",
+			http.Header{"X-Twilio-Signature": {sig}, "I-Twilio-Idempotency-Token": {token}},
 			form.Encode(), `{"status":"received"}`)
 	}
-	s.awaitTask("twilio:" + sid + ":" + status)
+	s.awaitTask(jobs.TwilioTaskID(jobs.TwilioEventID(sid, status)))
 }
 
 // awaitTask waits until the webhook task id has completed (the gateway

@@ -172,6 +172,33 @@ func stories() []storyCase {
 			},
 			says: map[string][]string{"customer": {"Your $60.00 deposit has been refunded"}},
 		},
+		{
+			name:  "two partial refunds",
+			start: bookings.StatusPaymentPending,
+			inOrder: func(s *story) {
+				s.paid(1)
+				s.refund("refund_part", 2000, 1)
+				s.refund("refund_rest", 6000, 1)
+			},
+			adversarial: func(s *story) {
+				s.refund("refund_part", 2000, 2)
+				s.paid(2)
+				s.refund("refund_rest", 6000, 2)
+				s.refund("refund_part", 2000, 1)
+			},
+			want: func(cb string) rows {
+				return rows{Status: bookings.StatusConfirmed, DepositPaid: true, DepositRefunded: true,
+					Stamps: []string{"deposit_paid_at", "refunded_at"}, SMSSIDIsTwilios: true,
+					Transactions: []string{"payment 6000 usd", "refund 2000 usd", "refund 4000 usd"},
+					Notifications: []string{"email deposit_refunded customer sent", "email deposit_refunded customer sent",
+						"sms booking_confirmation_sms customer sent"},
+					SMS: []string{confirmationSMS + " | " + cb},
+					Emails: []string{"customer: Part of your deposit has been refunded",
+						"customer: The rest of your deposit has been refunded"}}
+			},
+			says: map[string][]string{"customer": {"$20.00 of your $60.00 deposit has been refunded",
+				"The remaining $40.00 of your $60.00 deposit has been refunded"}},
+		},
 	}
 }
 
