@@ -133,7 +133,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if (c.OpsUsername == "") != (c.OpsPassword == "") {
 		p.fail("OPS_USERNAME", "OPS_USERNAME and OPS_PASSWORD must be set together")
 	}
-	if c.OpsAddr != "" && c.OpsAddr == c.HTTPAddr {
+	if c.OpsAddr != "" && c.OpsAddr == c.HTTPAddr && !strings.HasSuffix(c.OpsAddr, ":0") {
 		p.fail("OPS_ADDR", "%q is HTTP_ADDR too: give the ops listener an address of its own, or leave OPS_ADDR unset", c.OpsAddr)
 	}
 	if c.RedisMinReplicas > 0 && c.EmbeddedRedis() {

@@ -134,15 +134,20 @@ func (r *redactor) collect(v any, k kind) {
 	}
 }
 
+// minSearched is the shortest value looked for in other fields: shorter
+// ones ("a" typed as a billing name) are masked in their own field only,
+// or every key and text holding that letter would be garbled.
+const minSearched = 3
+
 func (r *redactor) remember(s string, k kind) {
-	if k == kindSecret && s != "" {
+	if utf8.RuneCountInString(strings.TrimSpace(s)) < minSearched {
+		return
+	}
+	if k == kindSecret {
 		if r.secrets == nil {
 			r.secrets = map[string]bool{}
 		}
 		r.secrets[s] = true
-		return
-	}
-	if strings.TrimSpace(s) == "" {
 		return
 	}
 	if r.known == nil {
@@ -154,11 +159,11 @@ func (r *redactor) remember(s string, k kind) {
 	case kindName:
 		r.known[s] = notifications.MaskName(s)
 		for _, w := range wordPattern.FindAllString(s, -1) {
-			if utf8.RuneCountInString(w) >= 3 {
+			if utf8.RuneCountInString(w) >= minSearched {
 				if r.words == nil {
 					r.words = map[string]string{}
 				}
-				r.words[w] = notifications.MaskName(w)
+				r.words[strings.ToLower(w)] = notifications.MaskName(w)
 			}
 		}
 	}
@@ -247,7 +252,7 @@ func (r *redactor) scrub(s string) string {
 	s = r.hideKnown.Replace(s)
 	if len(r.words) > 0 {
 		s = wordPattern.ReplaceAllStringFunc(s, func(w string) string {
-			if m, ok := r.words[w]; ok {
+			if m, ok := r.words[strings.ToLower(w)]; ok { // "ADA LOVELACE" too
 				return m
 			}
 			return w

@@ -126,6 +126,16 @@ func TestFormatPayloadMasks(t *testing.T) {
 				"description": "For L***, party of 4", "note": "A*** L*** booked"},
 		},
 		{
+			name: "name in capitals elsewhere", taskType: TypePaymentFailed,
+			payload: []byte(`{"billing_details":{"name":"Ada Lovelace"},"description":"ADA LOVELACE booking"}`),
+			want:    map[string]any{"description": "A*** L*** booking"},
+		},
+		{
+			name: "a one-letter name garbles nothing", taskType: TypePaymentFailed,
+			payload: []byte(`{"raw":{"data":{"name":"a","amount":6000,"status":"failed"}}}`),
+			want:    map[string]any{"raw.data.name": "a***", "raw.data.amount": "6000", "raw.data.status": "failed"},
+		},
+		{
 			name: "auto-cancel", taskType: TypeAutoCancel,
 			payload: []byte(`{"booking_id":7,"hold_expires_at":"2024-05-01T14:00:00Z"}`),
 			want:    map[string]any{"booking_id": "7", "hold_expires_at": "2024-05-01T14:00:00Z"},

@@ -21,7 +21,7 @@ func backends(t *testing.T, test func(t *testing.T, r *queue.Redis, url string))
 	t.Helper()
 	t.Run("embedded", func(t *testing.T) {
 		r := openEmbedded(t)
-		test(t, r, "redis://"+r.Embedded.Addr())
+		test(t, r, r.EmbeddedURL)
 	})
 	t.Run("redis", func(t *testing.T) {
 		url := redistest.URL(t, redistest.DBQueue)

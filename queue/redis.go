@@ -5,6 +5,7 @@ package queue
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"fmt"
 	"net/url"
@@ -34,8 +35,11 @@ type Redis struct {
 	ConnOpt asynq.RedisConnOpt
 	// Embedded is the in-process Redis, nil when REDIS_URL is set.
 	Embedded *miniredis.Miniredis
-	host     string // for messages: the URL's host, without credentials
-	stop     chan struct{}
+	// EmbeddedURL is the embedded Redis's URL, with its generated password
+	// (a secret: for the tools of this checkout only).
+	EmbeddedURL string
+	host        string // for messages: the URL's host, without credentials
+	stop        chan struct{}
 }
 
 // connOpt makes go-redis clients from a function (asynq.RedisConnOpt).
@@ -55,11 +59,17 @@ func Open(ctx context.Context, rawURL string) (*Redis, error) {
 	r := &Redis{stop: make(chan struct{})}
 	if rawURL == "" {
 		mr := miniredis.NewMiniRedis()
+		// It holds every queued task: a local user who could write to it
+		// would apply events without any signature. Only clients with this
+		// password, generated per start, get in.
+		pass := rand.Text()
+		mr.RequireAuth(pass)
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("start embedded redis: %w", err)
 		}
 		r.Embedded = mr
-		rawURL = "redis://" + mr.Addr()
+		rawURL = (&url.URL{Scheme: "redis", User: url.UserPassword("", pass), Host: mr.Addr()}).String()
+		r.EmbeddedURL = rawURL
 		go r.tickEmbedded()
 	}
 	r.host = redactedHost(rawURL)

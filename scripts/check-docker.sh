@@ -619,6 +619,12 @@ else
 	if [ $rc != 0 ] && [ "$nfail" = 0 ]; then bad ".env.example check crashed (exit $rc)"; fi
 fi
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	# /ops/ and /metrics stay off the published webhook port by default.
+	if grep -qE '^  OPS_ADDR: \$\{OPS_ADDR-:8081\}$' docker-compose.yml && grep -qF '"127.0.0.1:8081:8081"' docker-compose.yml; then
+		ok "OPS_ADDR defaults to :8081, published on 127.0.0.1 only"
+	else
+		bad "OPS_ADDR must default to :8081 (published on 127.0.0.1 only): /ops/ and /metrics off the webhook port"
+	fi
 	if git check-ignore -q .env; then ok ".gitignore keeps .env out"; else bad ".env is not git-ignored"; fi
 	if git check-ignore -q .env.example; then bad ".env.example is git-ignored"; else ok ".env.example is not ignored"; fi
 	if git ls-files --error-unmatch .env >/dev/null 2>&1; then bad ".env is committed"; else ok ".env is not committed"; fi

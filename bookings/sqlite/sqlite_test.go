@@ -1,6 +1,8 @@
 package sqlite_test
 
 import (
+	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -100,5 +102,33 @@ func TestReopen(t *testing.T) {
 	}
 	if d := cmp.Diff(b, got); d != "" {
 		t.Errorf("booking after reopening (-want +got):\n%s", d)
+	}
+}
+
+// TestFilesArePrivate: the database holds customers' names, emails and
+// phones; a new one is readable by its owner only, whatever the umask or
+// the mode of an existing directory.
+func TestFilesArePrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "gateway.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			continue // no WAL yet
+		}
+		if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+			t.Errorf("%s has mode %o, want no access for group or others", filepath.Base(f), mode)
+		}
 	}
 }

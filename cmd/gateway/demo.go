@@ -61,7 +61,7 @@ func (d *demo) run(ctx context.Context) error {
 	steps := []step{
 		{"1. Stripe: payment_intent.succeeded", paid.ID,
 			func() (answer, error) {
-				return d.stripe("evt_demo_"+run+"a", "payment_intent.succeeded", paymentIntent(paid.ID, pi, 6000, "usd"))
+				return d.stripe("evt_demo_"+run+"a", "payment_intent.succeeded", paymentIntent(paid.ID, pi, "payment_intent.succeeded", 6000, "usd"))
 			},
 			"stripe", func(b bookings.Booking) bool { return b.DepositPaid }},
 		{"2. Twilio: confirmation SMS delivered", paid.ID,
@@ -91,7 +91,7 @@ func (d *demo) run(ctx context.Context) error {
 			"twilio", func(b bookings.Booking) bool { return b.SMSStatus == "undelivered" }},
 		{"5. Stripe: payment_intent.payment_failed (hold, then auto-cancel)", failed.ID,
 			func() (answer, error) {
-				return d.stripe("evt_demo_"+run+"c", "payment_intent.payment_failed", paymentIntent(failed.ID, "pi_demo_"+run+"f", 6000, "usd"))
+				return d.stripe("evt_demo_"+run+"c", "payment_intent.payment_failed", paymentIntent(failed.ID, "pi_demo_"+run+"f", "payment_intent.payment_failed", 6000, "usd"))
 			},
 			"stripe", func(b bookings.Booking) bool { return b.Status == bookings.StatusPaymentPending }},
 	}...)
@@ -137,8 +137,14 @@ func (d *demo) booking(ctx context.Context, name string, s bookings.Status) (boo
 	return b, nil
 }
 
-func paymentIntent(bookingID int64, pi string, amount int64, currency string) string {
-	return fmt.Sprintf(`{"id":%q,"object":"payment_intent","amount":%d,"amount_received":%d,"currency":%q,"status":"succeeded","metadata":{"booking_id":"%d"},"last_payment_error":{"message":"Your card was declined."}}`,
+// paymentIntent is the PaymentIntent of a payment_intent.succeeded or
+// payment_intent.payment_failed event.
+func paymentIntent(bookingID int64, pi, typ string, amount int64, currency string) string {
+	if typ == "payment_intent.payment_failed" {
+		return fmt.Sprintf(`{"id":%q,"object":"payment_intent","amount":%d,"amount_received":0,"currency":%q,"status":"requires_payment_method","metadata":{"booking_id":"%d"},"last_payment_error":{"message":"Your card was declined."}}`,
+			pi, amount, currency, bookingID)
+	}
+	return fmt.Sprintf(`{"id":%q,"object":"payment_intent","amount":%d,"amount_received":%d,"currency":%q,"status":"succeeded","metadata":{"booking_id":"%d"}}`,
 		pi, amount, amount, currency, bookingID)
 }
 

@@ -10,15 +10,17 @@ import (
 )
 
 // embeddedAddrFile is where a gateway running the embedded Redis writes its
-// address, so that `gateway events`, `inspect`, `replay` and `demo` run from
-// another terminal find it.
-var embeddedAddrFile = filepath.Join(filepath.Dir(config.DefaultSQLitePath), "embedded-redis.addr")
+// URL, with the password generated at start (mode 0600), so that `gateway
+// events`, `inspect`, `replay` and `demo` run from another terminal of the
+// same user find it, and nobody else can.
+var embeddedAddrFile = filepath.Join(filepath.Dir(config.DefaultSQLitePath), "embedded-redis.url")
 
-// publishEmbeddedRedis writes the embedded Redis address and returns a
+// publishEmbeddedRedis writes the embedded Redis URL and returns a
 // function that removes it.
 func (a *app) publishEmbeddedRedis() func() {
-	if err := os.MkdirAll(filepath.Dir(embeddedAddrFile), 0o755); err == nil {
-		err = os.WriteFile(embeddedAddrFile, []byte(a.redis.Embedded.Addr()+"\n"), 0o644)
+	if err := os.MkdirAll(filepath.Dir(embeddedAddrFile), 0o700); err == nil {
+		os.Remove(embeddedAddrFile) // WriteFile keeps an existing file's mode
+		err = os.WriteFile(embeddedAddrFile, []byte(a.redis.EmbeddedURL+"\n"), 0o600)
 		if err != nil {
 			a.log.Warn("could not publish the embedded redis address", "file", embeddedAddrFile, "err", err)
 		}
@@ -36,5 +38,5 @@ func redisURLForTools(cfg config.Config) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("REDIS_URL is unset and no gateway with an embedded Redis runs from this directory (%s): start `make run` or set REDIS_URL", embeddedAddrFile)
 	}
-	return "redis://" + strings.TrimSpace(string(b)), nil
+	return strings.TrimSpace(string(b)), nil
 }

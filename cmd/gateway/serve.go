@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/tls"
 	"errors"
@@ -253,10 +254,14 @@ func (a *app) opsHandler() http.Handler {
 }
 
 func basicAuth(next http.Handler, user, pass string) http.Handler {
+	wantUser, wantPass := sha256.Sum256([]byte(user)), sha256.Sum256([]byte(pass))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
-		uok := subtle.ConstantTimeCompare([]byte(u), []byte(user)) == 1
-		pok := subtle.ConstantTimeCompare([]byte(p), []byte(pass)) == 1
+		// Hashes first: ConstantTimeCompare returns at once on a length
+		// difference, which would tell the password's length.
+		hu, hp := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
+		uok := subtle.ConstantTimeCompare(hu[:], wantUser[:]) == 1
+		pok := subtle.ConstantTimeCompare(hp[:], wantPass[:]) == 1
 		if !ok || !uok || !pok {
 			w.Header().Set("WWW-Authenticate", `Basic realm="gateway ops", charset="UTF-8"`)
 			writeError(w, http.StatusUnauthorized, "authentication required")

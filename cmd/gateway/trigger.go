@@ -115,7 +115,7 @@ func triggerPost(p *poster, typ string, b bookings.Booking, amount int64, curren
 	var err error
 	switch typ {
 	case "payment_intent.succeeded", "payment_intent.payment_failed":
-		a, err = p.stripe("evt_trigger_"+id, typ, paymentIntent(b.ID, pi, amount, currency))
+		a, err = p.stripe("evt_trigger_"+id, typ, paymentIntent(b.ID, pi, typ, amount, currency))
 	case "charge.refunded":
 		a, err = p.stripe("evt_trigger_"+id, typ, refundCharge(b.ID, pi, b.DepositAmount, amount, currency))
 	case "sms":
