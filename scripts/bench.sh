@@ -203,10 +203,13 @@ log "workers: gateway worker at the default settings drains the queue"
 start worker env HTTP_ADDR="127.0.0.1:$port" "${senders[@]}" REDIS_URL="$redis_url" DATABASE_URL="$db_url" MIGRATE=false "$bin/gateway" worker
 worker_pid=$pid
 "$bin/loadgen" drain -redis "$redis_url" -watch "worker=$worker_pid,redis=$redis_pid" -json "$tmp/drain.jsonl" | tee "$tmp/drain.txt"
+stop "$worker_pid"
+# Backends report their counts to pg_stat_database at most once a second
+# and at exit: read them once the worker (and its connections) are gone.
+sleep 1
 read -r commits1 sessions1 < <(stats)
 stmts=$(psql_ -c "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 	WHERE d.datname = 'gw_bench' AND query NOT LIKE '%pg_stat%'")
-stop "$worker_pid"
 uptime | tee "$tmp/uptime-end.txt" >&2
 
 echo
