@@ -202,7 +202,7 @@ port=$(free_port)
 log "workers: gateway worker at the default settings drains the queue"
 start worker env HTTP_ADDR="127.0.0.1:$port" "${senders[@]}" REDIS_URL="$redis_url" DATABASE_URL="$db_url" MIGRATE=false "$bin/gateway" worker
 worker_pid=$pid
-"$bin/loadgen" drain -redis "$redis_url" -watch "worker=$worker_pid,redis=$redis_pid" -json "$tmp/drain.jsonl" | tee "$tmp/drain.txt"
+"$bin/loadgen" drain -redis "$redis_url" -watch "worker=$worker_pid,redis=$redis_pid" -json "$tmp/drain.jsonl" >"$tmp/drain.txt"
 stop "$worker_pid"
 # Backends report their counts to pg_stat_database at most once a second
 # and at exit: read them once the worker (and its connections) are gone.
@@ -215,7 +215,7 @@ uptime | tee "$tmp/uptime-end.txt" >&2
 echo
 echo "## Workers ($wevents Stripe events, $failed payment_failed, gateway worker at the default settings)"
 echo
-cat "$tmp/drain.txt" | head -1
+head -1 "$tmp/drain.txt"
 awk -v n="$wevents" -v s="$stmts" -v c0="$commits0" -v c1="$commits1" -v x0="$sessions0" -v x1="$sessions1" 'BEGIN {
 	printf "PostgreSQL per event: %.2f statements (pg_stat_statements calls, BEGIN/COMMIT included), %.2f commits (pg_stat_database xact_commit), %d sessions opened in all\n", s / n, (c1 - c0) / n, x1 - x0
 }' | tee "$tmp/pg.txt"
