@@ -5,7 +5,7 @@ BIN      ?= bin/gateway
 FUZZTIME ?= 10s
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run demo screenshot docker-check test services lint monitoring fuzz clean
+.PHONY: build run demo screenshot docker-check test services lint monitoring fuzz bench bench-micro clean
 
 # `make run` listens on this machine only unless HTTP_ADDR says otherwise.
 # Without STRIPE_WEBHOOK_SECRET / TWILIO_AUTH_TOKEN / OPS_USERNAME it
@@ -48,6 +48,17 @@ fuzz:
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzDecodeStripeEvent$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./jobs -run='^$$' -fuzz='^FuzzDecodeStripeObject$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./jobs -run='^$$' -fuzz='^FuzzFormatPayload$$' -fuzztime=$(FUZZTIME)
+
+# bench is the end-to-end benchmark (scripts/bench.sh, docs/BENCHMARKS.md): it
+# starts its own Redis, PostgreSQL cluster, gateway, bare Echo ceiling and
+# provider doubles, and kills them at the end. Not part of `make test`.
+# BENCH_REQUESTS, BENCH_ROUNDS, BENCH_CONCURRENCY, BENCH_WORKER_EVENTS... scale it.
+bench:
+	./scripts/bench.sh
+
+# bench-micro runs the Go micro-benchmarks with -benchmem (scripts/bench-micro.sh).
+bench-micro:
+	./scripts/bench-micro.sh
 
 # docker-check checks the Dockerfile and docker-compose.yml without a Docker engine.
 docker-check:

@@ -8,10 +8,12 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/reserveeasy/gateway/handlers"
+	"github.com/reserveeasy/gateway/loadgen"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -79,4 +81,41 @@ func BenchmarkStripeAcceptedParallel(b *testing.B) {
 			serve(b, f.handler, body, verify.SignStripe(body, stripeSecret, f.now))
 		}
 	})
+}
+
+// BenchmarkStripeRealistic is the load generator's 3 KB payment_intent
+// event (make bench posts the same), each one new.
+func BenchmarkStripeRealistic(b *testing.B) {
+	f := newFixture(b)
+	events := loadgen.Generate(loadgen.Mix{Provider: loadgen.Stripe, Seed: uint64(time.Now().UnixNano())}, b.N, 1)
+	s := loadgen.Signer{Provider: loadgen.Stripe, StripeSecret: stripeSecret}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		_, sig := s.Sign(&events[i], f.now)
+		serve(b, f.handler, events[i].Body, sig)
+	}
+}
+
+// BenchmarkTwilioRealistic is the load generator's status callback, each
+// one new.
+func BenchmarkTwilioRealistic(b *testing.B) {
+	f := newFixture(b)
+	events := loadgen.Generate(loadgen.Mix{Provider: loadgen.Twilio, Seed: uint64(time.Now().UnixNano())}, b.N, 1)
+	s := loadgen.Signer{Provider: loadgen.Twilio, TwilioToken: twilioToken, URL: publicBase + handlers.TwilioPath}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		ev := &events[i]
+		_, sig := s.Sign(ev, f.now)
+		req := httptest.NewRequest(http.MethodPost, handlers.TwilioPath, bytes.NewReader(ev.Body))
+		req.Header.Set("Content-Type", ev.ContentType)
+		req.Header.Set("X-Twilio-Signature", sig)
+		req.Header.Set("I-Twilio-Idempotency-Token", ev.Key)
+		rec := httptest.NewRecorder()
+		f.handler.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
 }
