@@ -64,7 +64,7 @@ func BenchmarkNewSMSStatusTask(b *testing.B) {
 	for k := range form {
 		all[k] = form.Get(k)
 	}
-	s := jobs.SMSStatus{Key: ev.Key, MessageSID: form.Get("MessageSid"), MessageStatus: form.Get("MessageStatus"),
+	s := jobs.SMSStatus{Token: ev.Key, MessageSID: form.Get("MessageSid"), MessageStatus: form.Get("MessageStatus"),
 		To: form.Get("To"), From: form.Get("From"), ReceivedAt: time.Unix(1_700_000_000, 0).UTC(), Params: all}
 	b.ReportAllocs()
 	for b.Loop() {
