@@ -65,6 +65,9 @@ type Config struct {
 	OpsUsername string
 	OpsPassword string
 	OpsReadOnly bool
+	// OpsPprof serves Go's profiler under /ops/debug/pprof/, behind the ops
+	// auth.
+	OpsPprof bool
 
 	WorkerConcurrency int
 	ShutdownTimeout   time.Duration
@@ -121,6 +124,7 @@ func Load(getenv func(string) string) (Config, error) {
 		OpsUsername:          p.str("OPS_USERNAME", ""),
 		OpsPassword:          p.str("OPS_PASSWORD", ""),
 		OpsReadOnly:          p.boolean("OPS_READONLY", false),
+		OpsPprof:             p.boolean("OPS_PPROF", false),
 		WorkerConcurrency:    p.positiveInt("WORKER_CONCURRENCY", DefaultWorkerConcurrency),
 		ShutdownTimeout:      p.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout),
 		LogLevel:             p.logLevel("LOG_LEVEL"),
@@ -176,6 +180,7 @@ func (c Config) String() string {
 	kv("OPS_USERNAME", c.OpsUsername)
 	kv("OPS_PASSWORD", redactList([]string{c.OpsPassword}))
 	kv("OPS_READONLY", c.OpsReadOnly)
+	kv("OPS_PPROF", c.OpsPprof)
 	kv("WORKER_CONCURRENCY", c.WorkerConcurrency)
 	kv("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
 	kv("LOG_LEVEL", c.LogLevel)

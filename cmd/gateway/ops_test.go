@@ -150,3 +150,22 @@ func TestOpsUIServesItsPages(t *testing.T) {
 		t.Errorf("index does not root its assets at /ops:\n%.300s", rec.Body.String())
 	}
 }
+
+// TestOpsPprof: the profiler is off unless OPS_PPROF=true, and then behind
+// the ops UI's auth.
+func TestOpsPprof(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		h := opsApp(t, config.Config{RedisURL: "redis://x", OpsUsername: "ops", OpsPassword: "pw", OpsPprof: on}).opsHandler()
+		if got := opsRequest(t, h, http.MethodGet, "/ops/debug/pprof/", "", "", ""); got != http.StatusUnauthorized {
+			t.Errorf("OPS_PPROF=%v: pprof without credentials = %d, want 401", on, got)
+		}
+		req := httptest.NewRequest(http.MethodGet, "/ops/debug/pprof/goroutine?debug=1", nil)
+		req.SetBasicAuth("ops", "pw")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		served := rec.Code == http.StatusOK && strings.Contains(rec.Body.String(), "goroutine profile")
+		if served != on {
+			t.Errorf("OPS_PPROF=%v: goroutine profile served = %v (%d)", on, served, rec.Code)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -250,7 +251,29 @@ func (a *app) opsHandler() http.Handler {
 		// Payloads carry customers' contacts and Stripe's client_secret.
 		PayloadFormatter: asynqmon.PayloadFormatterFunc(jobs.FormatPayload),
 	})
-	return basicAuth(sameOrigin(ui), a.cfg.OpsUsername, a.cfg.OpsPassword)
+	var h http.Handler = ui
+	if a.cfg.OpsPprof {
+		h = withPprof(ui)
+	}
+	return basicAuth(sameOrigin(h), a.cfg.OpsUsername, a.cfg.OpsPassword)
+}
+
+// pprofPath is where OPS_PPROF=true serves net/http/pprof, behind the ops
+// UI's auth (and on OPS_ADDR when that is set).
+const pprofPath = handlers.OpsPath + "/debug/pprof/"
+
+// withPprof serves the Go profiler under pprofPath and the rest with ui.
+func withPprof(ui http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", ui)
+	// pprof's handlers expect /debug/pprof/...: strip /ops.
+	strip := func(h http.HandlerFunc) http.Handler { return http.StripPrefix(handlers.OpsPath, h) }
+	mux.Handle(pprofPath, strip(pprof.Index))
+	mux.Handle(pprofPath+"cmdline", strip(pprof.Cmdline))
+	mux.Handle(pprofPath+"profile", strip(pprof.Profile))
+	mux.Handle(pprofPath+"symbol", strip(pprof.Symbol))
+	mux.Handle(pprofPath+"trace", strip(pprof.Trace))
+	return mux
 }
 
 func basicAuth(next http.Handler, user, pass string) http.Handler {
