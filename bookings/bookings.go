@@ -131,6 +131,17 @@ type Notification struct {
 	LastError string
 }
 
+// Claim is one attempt's hold on a notification, made by
+// Store.ClaimNotification.
+type Claim struct {
+	// Attempt is the notification's attempt count after the claim: it
+	// names this claim, so that an attempt whose claim was taken over
+	// cannot finish the notification.
+	Attempt int
+	// At is when the claim was made, on the database's clock.
+	At time.Time
+}
+
 // Event identifies one webhook event in webhook_events.
 type Event struct {
 	Source     string // "twilio" or "stripe"

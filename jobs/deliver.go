@@ -12,9 +12,17 @@ import (
 )
 
 // claimLease is how long a claimed message may stay "sending" before
-// another attempt may take it over (a worker died mid-send). It exceeds
-// the providers' own timeouts.
+// another attempt may take it over (a worker died mid-send), measured on
+// the database's clock. It exceeds the providers' own timeouts.
 const claimLease = time.Minute
+
+// lease is Deps.ClaimLease, or claimLease when unset.
+func (w *worker) lease() time.Duration {
+	if w.ClaimLease > 0 {
+		return w.ClaimLease
+	}
+	return claimLease
+}
 
 // errInFlight means another attempt is sending a message right now: retry
 // later rather than finish with the message unsent.
@@ -43,8 +51,7 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 	if n.Status != bookings.NotificationPending && n.Status != bookings.NotificationSending {
 		return nil
 	}
-	now := w.Now()
-	ok, err := w.Store.ClaimNotification(ctx, n.ID, now, now.Add(-claimLease))
+	claim, ok, err := w.Store.ClaimNotification(ctx, n.ID, w.lease())
 	if err != nil {
 		return fmt.Errorf("claim notification %d: %w", n.ID, err)
 	}
@@ -60,10 +67,10 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 	case err != nil && errors.Is(err, notifications.ErrPermanent):
 		w.Metrics.Notifications.WithLabelValues(channelLabel(n.Channel), "failed").Inc()
 		log.Error("message rejected for good", "err", err)
-		return w.finishNotification(ctx, n, now, bookings.NotificationFailed, "", time.Time{}, err.Error())
+		return w.finishNotification(ctx, n, claim, bookings.NotificationFailed, "", err.Error())
 	case err != nil:
 		w.Metrics.Notifications.WithLabelValues(channelLabel(n.Channel), "retried").Inc()
-		if ferr := w.finishNotification(ctx, n, now, bookings.NotificationPending, "", time.Time{}, err.Error()); ferr != nil {
+		if ferr := w.finishNotification(ctx, n, claim, bookings.NotificationPending, "", err.Error()); ferr != nil {
 			log.Warn("could not release notification", "err", ferr)
 		}
 		return fmt.Errorf("send %s %s: %w", n.Channel, n.Template, err)
@@ -79,11 +86,11 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 			log.Error("could not store sms sid", "sid", rcpt.ProviderID, "err", err)
 		}
 	}
-	return w.finishNotification(ctx, n, now, status, rcpt.ProviderID, w.Now(), "")
+	return w.finishNotification(ctx, n, claim, status, rcpt.ProviderID, "")
 }
 
-func (w *worker) finishNotification(ctx context.Context, n bookings.Notification, claimedAt time.Time, s bookings.NotificationStatus, providerID string, at time.Time, lastErr string) error {
-	err := w.Store.FinishNotification(ctx, n.ID, claimedAt, s, providerID, at, lastErr)
+func (w *worker) finishNotification(ctx context.Context, n bookings.Notification, c bookings.Claim, s bookings.NotificationStatus, providerID, lastErr string) error {
+	err := w.Store.FinishNotification(ctx, n.ID, c, s, providerID, lastErr)
 	if errors.Is(err, bookings.ErrClaimLost) {
 		w.Log.Warn("notification taken over by another attempt after its claim expired", "notification_id", n.ID)
 		return nil

@@ -110,14 +110,18 @@ const (
 	hold     = 2 * time.Hour
 )
 
-func newFixture(t *testing.T, s bookings.Store) *fixture {
+func newFixture(t *testing.T, s bookings.Store, opts ...func(*jobs.Deps)) *fixture {
 	f := &fixture{t: t, store: s, out: &outbox{}, sched: &schedule{tasks: map[string]*asynq.Task{}},
 		logs: &bytes.Buffer{}, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	f.mux = jobs.NewMux(jobs.Deps{
+	d := jobs.Deps{
 		Store: s, Mailer: f.out, Texter: f.out, Scheduler: f.sched,
 		Metrics: metrics.New(), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, nil)),
 		Now: f.clock, PaymentHold: hold, StatusCallbackURL: callback, SupportEmail: support,
-	})
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	f.mux = jobs.NewMux(d)
 	return f
 }
 

@@ -45,6 +45,9 @@ type Deps struct {
 	Now       func() time.Time
 
 	PaymentHold time.Duration
+	// ClaimLease is how long a message claimed by an attempt that has not
+	// finished is left alone (on the database's clock); 0: a minute.
+	ClaimLease time.Duration
 	// StatusCallbackURL is the sms-status URL given to Twilio with each SMS;
 	// "" sends none.
 	StatusCallbackURL string
