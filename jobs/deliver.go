@@ -2,6 +2,8 @@ package jobs
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -48,7 +50,9 @@ func (w *worker) deliver(ctx context.Context, prefix string, log *slog.Logger) e
 }
 
 func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *slog.Logger) error {
-	if n.Status != bookings.NotificationPending && n.Status != bookings.NotificationSending {
+	switch n.Status {
+	case bookings.NotificationPending, bookings.NotificationSending, bookings.NotificationUnknown:
+	default:
 		return nil
 	}
 	claim, ok, err := w.Store.ClaimNotification(ctx, n.ID, w.lease())
@@ -62,6 +66,21 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 		return nil // finished meanwhile
 	}
 	log = log.With("booking_id", n.BookingID, "notification_id", n.ID, "template", n.Template, "channel", n.Channel)
+	if claim.Attempt > 1 {
+		// An earlier attempt may have reached the provider (its outcome is
+		// unknown, or it died holding the claim): ask before sending again.
+		rcpt, found, err := w.earlierOutcome(ctx, n)
+		if err != nil {
+			if ferr := w.finishNotification(ctx, n, claim, bookings.NotificationUnknown, "", err.Error()); ferr != nil {
+				log.Warn("could not release notification", "err", ferr)
+			}
+			return fmt.Errorf("look up earlier attempts of notification %d: %w", n.ID, err)
+		}
+		if found {
+			log.Info("provider already took the message; not sending it again", "provider_id", rcpt.ProviderID)
+			return w.accepted(ctx, n, claim, rcpt, log)
+		}
+	}
 	rcpt, err := w.send(ctx, n, log)
 	switch {
 	case err != nil && errors.Is(err, notifications.ErrPermanent):
@@ -69,12 +88,22 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 		log.Error("message rejected for good", "err", err)
 		return w.finishNotification(ctx, n, claim, bookings.NotificationFailed, "", err.Error())
 	case err != nil:
+		status := bookings.NotificationPending // never reached the provider
+		if errors.Is(err, notifications.ErrAmbiguous) {
+			status = bookings.NotificationUnknown
+		}
 		w.Metrics.Notifications.WithLabelValues(channelLabel(n.Channel), "retried").Inc()
-		if ferr := w.finishNotification(ctx, n, claim, bookings.NotificationPending, "", err.Error()); ferr != nil {
+		log.Warn("message not sent; will retry", "outcome", string(status), "err", err)
+		if ferr := w.finishNotification(ctx, n, claim, status, "", err.Error()); ferr != nil {
 			log.Warn("could not release notification", "err", ferr)
 		}
 		return fmt.Errorf("send %s %s: %w", n.Channel, n.Template, err)
 	}
+	return w.accepted(ctx, n, claim, rcpt, log)
+}
+
+// accepted records a message the provider took (or that was only logged).
+func (w *worker) accepted(ctx context.Context, n bookings.Notification, claim bookings.Claim, rcpt notifications.Receipt, log *slog.Logger) error {
 	status := bookings.NotificationSent
 	if rcpt.Logged {
 		status = bookings.NotificationLogged
@@ -87,6 +116,29 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 		}
 	}
 	return w.finishNotification(ctx, n, claim, status, rcpt.ProviderID, "")
+}
+
+// lookupMargin widens the window in which Twilio is asked for an earlier
+// attempt's message: created_at is the worker's clock, Twilio's date_sent
+// its own.
+const lookupMargin = 15 * time.Minute
+
+// earlierOutcome asks the provider whether an earlier attempt at n got
+// through. Only Twilio can be asked; an email is sent again under the same
+// Message-ID.
+func (w *worker) earlierOutcome(ctx context.Context, n bookings.Notification) (notifications.Receipt, bool, error) {
+	finder, ok := w.Texter.(notifications.SMSFinder)
+	if n.Channel != bookings.ChannelSMS || !ok {
+		return notifications.Receipt{}, false, nil
+	}
+	return finder.FindSMS(ctx, n.Recipient, n.Body, n.CreatedAt.Add(-lookupMargin))
+}
+
+// messageID is the local part of the Message-ID of every attempt at email
+// n: the notification and booking ids and a hash of its key.
+func messageID(n bookings.Notification) string {
+	h := sha256.Sum256([]byte(n.Key))
+	return fmt.Sprintf("%d.%d.%s", n.ID, n.BookingID, hex.EncodeToString(h[:8]))
 }
 
 func (w *worker) finishNotification(ctx context.Context, n bookings.Notification, c bookings.Claim, s bookings.NotificationStatus, providerID, lastErr string) error {
@@ -114,7 +166,7 @@ func (w *worker) send(ctx context.Context, n bookings.Notification, log *slog.Lo
 	case bookings.ChannelSMS:
 		return w.Texter.SendSMS(ctx, notifications.SMS{To: n.Recipient, Body: n.Body, StatusCallback: w.StatusCallbackURL})
 	case bookings.ChannelEmail:
-		return w.Mailer.SendEmail(ctx, notifications.Email{To: n.Recipient, Subject: n.Subject, Text: n.Body, HTML: n.HTML})
+		return w.Mailer.SendEmail(ctx, notifications.Email{To: n.Recipient, Subject: n.Subject, Text: n.Body, HTML: n.HTML, MessageID: messageID(n)})
 	}
 	return notifications.Receipt{}, fmt.Errorf("unknown channel %q: %w", n.Channel, notifications.ErrPermanent)
 }

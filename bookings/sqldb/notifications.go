@@ -90,7 +90,7 @@ func (s *Store) NotificationsByKeyPrefix(ctx context.Context, prefix string) ([]
 	return out, nil
 }
 
-// ClaimNotification marks a pending notification, or one claimed longer
+// ClaimNotification marks a pending or unknown notification, or one claimed longer
 // than lease ago and not finished, as sending and counts the attempt. The
 // claim's time and its staleness are judged on the database's clock. It
 // reports false when the notification is held by another worker, is done,
@@ -99,11 +99,12 @@ func (s *Store) ClaimNotification(ctx context.Context, id int64, lease time.Dura
 	c := bookings.Claim{}
 	err := s.conn().queryRow(ctx, `UPDATE notifications
 		SET status = ?, attempts = attempts + 1, claimed_at = `+s.d.now()+`
-		WHERE id = ? AND (status = ?
+		WHERE id = ? AND (status IN (?, ?)
 			OR (status = ? AND (claimed_at IS NULL OR claimed_at < `+s.d.nowMinus()+`)))
 		RETURNING attempts, claimed_at`,
 		string(bookings.NotificationSending), id,
-		string(bookings.NotificationPending), string(bookings.NotificationSending), s.d.durationArg(lease),
+		string(bookings.NotificationPending), string(bookings.NotificationUnknown),
+		string(bookings.NotificationSending), s.d.durationArg(lease),
 	).Scan(&c.Attempt, nullTime{&c.At})
 	if errors.Is(err, sql.ErrNoRows) {
 		return bookings.Claim{}, false, nil

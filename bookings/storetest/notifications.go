@@ -162,6 +162,12 @@ func testClaimNotification(t *testing.T, s bookings.Store) {
 			return n.Status == bookings.NotificationPending && n.LastError == "smtp: 421" && n.Attempts == 2 && n.SentAt.IsZero()
 		}, true},
 		{"claim again", func() bool { return claim(lease) }, true},
+		{"outcome unknown", func() bool { finish(bookings.NotificationUnknown, "", "twilio: connection reset"); return true }, true},
+		{"unknown kept with its error", func() bool {
+			n := byKey(t, s, "stripe:evt_c:refund")
+			return n.Status == bookings.NotificationUnknown && n.LastError == "twilio: connection reset"
+		}, true},
+		{"claim unknown", func() bool { return claim(lease) }, true},
 		{"sent", func() bool { finish(bookings.NotificationSent, "msg-1", ""); return true }, true},
 		{"claim done", func() bool { return claim(0) }, false},
 	}
@@ -175,7 +181,7 @@ func testClaimNotification(t *testing.T, s bookings.Store) {
 		t.Errorf("sent_at = %v, want the database's time of the outcome", got.SentAt)
 	}
 	want := list[0]
-	want.Status, want.ProviderID, want.SentAt, want.Attempts = bookings.NotificationSent, "msg-1", got.SentAt, 3
+	want.Status, want.ProviderID, want.SentAt, want.Attempts = bookings.NotificationSent, "msg-1", got.SentAt, 4
 	diff(t, "notification", want, got)
 
 	if _, ok, err := s.ClaimNotification(t.Context(), id+1000, 0); ok || err != nil {

@@ -1,7 +1,10 @@
 // Package twiliotest is a fake of Twilio's REST API for tests: an
 // httptest server implementing POST /2010-04-01/Accounts/{sid}/Messages.json
 // (under any path prefix) that records each request, answers like Twilio
-// with a message resource carrying a unique sid, and can be told to fail.
+// with a message resource carrying a unique sid, and can be told to fail,
+// or to take a message and then drop the connection; and GET of the same
+// path, the Messages list filtered on To, From and DateSent> (newest
+// first, paged with PageSize, Page and next_page_uri).
 package twiliotest
 
 import (
@@ -13,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -46,7 +50,20 @@ type Message struct {
 	Body       string
 	// StatusCallback is the URL Twilio would call with status updates.
 	StatusCallback string
+	// DateSent is when the message was created (the fake sends at once).
+	DateSent time.Time
 }
+
+// Fault is what happens to a request after the server took its message.
+type Fault int
+
+// Faults for TakeThen.
+const (
+	// Reset closes the connection without answering.
+	Reset Fault = iota + 1
+	// Hang never answers: the client times out.
+	Hang
+)
 
 // Server is a running fake. Its methods are safe for concurrent use.
 type Server struct {
@@ -57,6 +74,7 @@ type Server struct {
 	requests []Request
 	messages []Message
 	answer   *answer // non-nil: answer every request with it
+	faults   []Fault // for the next creations, in order
 
 	stopped chan struct{} // closed when the test ends: stop waiting out Latency
 }
@@ -114,6 +132,14 @@ func (s *Server) Answer(status int, body string) {
 	s.answer = &answer{status: status, body: body}
 }
 
+// TakeThen makes the next message creation record the message, as if
+// Twilio had accepted it, and then fail with f instead of answering.
+func (s *Server) TakeThen(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, f)
+}
+
 // Recover undoes Fail and Answer: later requests are served normally.
 func (s *Server) Recover() {
 	s.mu.Lock()
@@ -150,11 +176,34 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		t.Stop()
 	}
 	req := Request{Method: r.Method, Path: r.URL.Path, User: user, Pass: pass, Form: r.PostForm}
+	if r.Method == http.MethodGet {
+		req.Form = r.URL.Query()
+	}
 	status, body := s.respond(r, req)
 	req.Status = status
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
+	var fault Fault
+	if status == http.StatusCreated && len(s.faults) > 0 {
+		fault, s.faults = s.faults[0], s.faults[1:]
+	}
 	s.mu.Unlock()
+	switch fault {
+	case Reset:
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			if tc, ok := conn.(interface{ SetLinger(int) error }); ok {
+				_ = tc.SetLinger(0) // RST, not FIN
+			}
+			conn.Close()
+		}
+		return
+	case Hang:
+		select {
+		case <-r.Context().Done():
+		case <-s.stopped:
+		}
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
@@ -177,11 +226,13 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 	switch {
 	case m == nil:
 		return fail(http.StatusNotFound, 20404, "The requested resource "+req.Path+" was not found")
-	case r.Method != http.MethodPost:
+	case r.Method != http.MethodPost && r.Method != http.MethodGet:
 		return fail(http.StatusMethodNotAllowed, 20004, "Method not allowed")
 	case req.User == "" || req.User != m[1] ||
 		s.cfg.AccountSID != "" && (req.User != s.cfg.AccountSID || req.Pass != s.cfg.AuthToken):
 		return fail(http.StatusUnauthorized, 20003, "Authenticate")
+	case r.Method == http.MethodGet:
+		return s.list(m[1], req.Path, req.Form)
 	case req.Form.Get("To") == "":
 		return fail(http.StatusBadRequest, 21604, "A 'To' phone number is required.")
 	case req.Form.Get("From") == "" && req.Form.Get("MessagingServiceSid") == "":
@@ -190,7 +241,7 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 		return fail(http.StatusBadRequest, 21602, "Message body is required.")
 	}
 	msg := Message{SID: newSID(), AccountSID: m[1], From: req.Form.Get("From"), To: req.Form.Get("To"),
-		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback")}
+		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback"), DateSent: time.Now().UTC()}
 	s.mu.Lock()
 	s.messages = append(s.messages, msg)
 	s.mu.Unlock()
@@ -199,17 +250,92 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 
 // resource is the message resource Twilio answers on creation.
 func resource(m Message) []byte {
+	b, _ := json.Marshal(fields(m, false))
+	return b
+}
+
+// fields are the message resource's fields; listed messages have been
+// sent (status and date_sent), a created one is queued.
+func fields(m Message, listed bool) map[string]any {
 	now := time.Now().UTC().Format(time.RFC1123Z)
 	uri := "/2010-04-01/Accounts/" + m.AccountSID + "/Messages/" + m.SID
-	b, _ := json.Marshal(map[string]any{
+	var sent any
+	status := "queued"
+	if listed {
+		sent, status = m.DateSent.Format(time.RFC1123Z), "sent"
+	}
+	return map[string]any{
 		"account_sid": m.AccountSID, "api_version": "2010-04-01", "body": m.Body,
-		"date_created": now, "date_sent": nil, "date_updated": now, "direction": "outbound-api",
+		"date_created": now, "date_sent": sent, "date_updated": now, "direction": "outbound-api",
 		"error_code": nil, "error_message": nil, "from": m.From, "messaging_service_sid": nil,
 		"num_media": "0", "num_segments": "1", "price": nil, "price_unit": "USD",
-		"sid": m.SID, "status": "queued", "to": m.To, "uri": uri + ".json",
+		"sid": m.SID, "status": status, "to": m.To, "uri": uri + ".json",
 		"subresource_uris": map[string]string{"media": uri + "/Media.json"},
-	})
-	return b
+	}
+}
+
+// list answers the Messages list like Twilio: the account's messages
+// matching To, From and DateSent> (RFC 3339), newest first, PageSize (default
+// 50) per page, Page counting from 0, next_page_uri null on the last page.
+func (s *Server) list(account, path string, q url.Values) (int, []byte) {
+	size, err := strconv.Atoi(q.Get("PageSize"))
+	if q.Get("PageSize") == "" {
+		size, err = 50, nil
+	}
+	page, perr := strconv.Atoi(q.Get("Page"))
+	if q.Get("Page") == "" {
+		page, perr = 0, nil
+	}
+	var after time.Time
+	var aerr error
+	if v := q.Get("DateSent>"); v != "" {
+		after, aerr = time.Parse(time.RFC3339, v)
+	}
+	if err != nil || size < 1 || size > 1000 || perr != nil || page < 0 || aerr != nil {
+		b, _ := json.Marshal(map[string]any{"code": 20001, "message": "Invalid paging or date parameter", "status": 400})
+		return http.StatusBadRequest, b
+	}
+	s.mu.Lock()
+	var match []Message
+	for i := len(s.messages) - 1; i >= 0; i-- {
+		m := s.messages[i]
+		if m.AccountSID == account && (q.Get("To") == "" || m.To == q.Get("To")) &&
+			(q.Get("From") == "" || m.From == q.Get("From")) && !m.DateSent.Before(after) {
+			match = append(match, m)
+		}
+	}
+	s.mu.Unlock()
+	uri := func(p int) string {
+		v := url.Values{}
+		for _, k := range []string{"To", "From", "DateSent>"} {
+			if q.Get(k) != "" {
+				v.Set(k, q.Get(k))
+			}
+		}
+		v.Set("PageSize", strconv.Itoa(size))
+		v.Set("Page", strconv.Itoa(p))
+		if p > 0 {
+			v.Set("PageToken", fmt.Sprintf("PA%d", p))
+		}
+		return path + "?" + v.Encode()
+	}
+	start := min(page*size, len(match))
+	end := min(start+size, len(match))
+	msgs := []map[string]any{}
+	for _, m := range match[start:end] {
+		msgs = append(msgs, fields(m, true))
+	}
+	var next, prev any
+	if end < len(match) {
+		next = uri(page + 1)
+	}
+	if page > 0 {
+		prev = uri(page - 1)
+	}
+	b, _ := json.Marshal(map[string]any{"messages": msgs, "page": page, "page_size": size,
+		"start": start, "end": max(end-1, start), "uri": uri(page), "first_page_uri": uri(0),
+		"next_page_uri": next, "previous_page_uri": prev})
+	return http.StatusOK, b
 }
 
 // newSID returns a message sid: "SM" and 32 random hex digits.
