@@ -68,7 +68,8 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 	log = log.With("booking_id", n.BookingID, "notification_id", n.ID, "template", n.Template, "channel", n.Channel)
 	if claim.Attempt > 1 {
 		// An earlier attempt may have reached the provider (its outcome is
-		// unknown, or it died holding the claim): ask before sending again.
+		// unknown, it died holding the claim, or the database refused its
+		// outcome): look for its receipt, then ask, before sending again.
 		rcpt, found, err := w.earlierOutcome(ctx, n)
 		if err != nil {
 			if ferr := w.finishNotification(ctx, n, claim, bookings.NotificationUnknown, "", err.Error()); ferr != nil {
@@ -103,7 +104,14 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 }
 
 // accepted records a message the provider took (or that was only logged).
+// The receipt is kept in Redis first, and the database write is retried
+// with backoff: an outcome the provider accepted is never forgotten.
 func (w *worker) accepted(ctx context.Context, n bookings.Notification, claim bookings.Claim, rcpt notifications.Receipt, log *slog.Logger) error {
+	if w.Receipts != nil && !rcpt.Logged {
+		if err := w.Receipts.KeepReceipt(ctx, n.ID, rcpt); err != nil {
+			log.Warn("could not keep the provider's receipt in redis", "provider_id", rcpt.ProviderID, "err", err)
+		}
+	}
 	status := bookings.NotificationSent
 	if rcpt.Logged {
 		status = bookings.NotificationLogged
@@ -115,18 +123,44 @@ func (w *worker) accepted(ctx context.Context, n bookings.Notification, claim bo
 			log.Error("could not store sms sid", "sid", rcpt.ProviderID, "err", err)
 		}
 	}
-	return w.finishNotification(ctx, n, claim, status, rcpt.ProviderID, "")
+	err := w.finishNotification(ctx, n, claim, status, rcpt.ProviderID, "")
+	for delay := finishBackoff; err != nil && delay <= maxFinishBackoff; delay *= 2 {
+		log.Warn("could not record the message as "+string(status)+"; retrying", "provider_id", rcpt.ProviderID, "err", err)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return fmt.Errorf("record notification %d (provider id %s): %w", n.ID, rcpt.ProviderID, context.Cause(ctx))
+		}
+		err = w.finishNotification(ctx, n, claim, status, rcpt.ProviderID, "")
+	}
+	if err != nil {
+		log.Error("could not record the message; the next attempt records it from its receipt", "provider_id", rcpt.ProviderID, "err", err)
+	}
+	return err
 }
+
+// finishBackoff and maxFinishBackoff bound how long recording an accepted
+// message is retried in place: 0.1 + 0.2 + 0.4 + 0.8 + 1.6 s.
+const (
+	finishBackoff    = 100 * time.Millisecond
+	maxFinishBackoff = 1600 * time.Millisecond
+)
 
 // lookupMargin widens the window in which Twilio is asked for an earlier
 // attempt's message: created_at is the worker's clock, Twilio's date_sent
 // its own.
 const lookupMargin = 15 * time.Minute
 
-// earlierOutcome asks the provider whether an earlier attempt at n got
-// through. Only Twilio can be asked; an email is sent again under the same
-// Message-ID.
+// earlierOutcome tells whether an earlier attempt at n got through: its
+// receipt kept in Redis, else (SMS) Twilio's answer. An email without a
+// receipt is sent again under the same Message-ID.
 func (w *worker) earlierOutcome(ctx context.Context, n bookings.Notification) (notifications.Receipt, bool, error) {
+	if w.Receipts != nil {
+		rcpt, ok, err := w.Receipts.Receipt(ctx, n.ID)
+		if err != nil || ok {
+			return rcpt, ok, err
+		}
+	}
 	finder, ok := w.Texter.(notifications.SMSFinder)
 	if n.Channel != bookings.ChannelSMS || !ok {
 		return notifications.Receipt{}, false, nil

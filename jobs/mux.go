@@ -33,6 +33,13 @@ type SeenMarker interface {
 	MarkSeen(ctx context.Context, id string) error
 }
 
+// Receipts keeps a provider's receipt for a message until the database has
+// recorded it: an attempt that finds one records it and sends nothing.
+type Receipts interface {
+	KeepReceipt(ctx context.Context, notificationID int64, r notifications.Receipt) error
+	Receipt(ctx context.Context, notificationID int64) (notifications.Receipt, bool, error)
+}
+
 // Deps are what the workers need.
 type Deps struct {
 	Store     bookings.Store
@@ -40,6 +47,7 @@ type Deps struct {
 	Texter    notifications.Texter
 	Scheduler Scheduler
 	Seen      SeenMarker // may be nil
+	Receipts  Receipts   // may be nil: a receipt then lives only in memory
 	Metrics   *metrics.Metrics
 	Log       *slog.Logger
 	Now       func() time.Time
