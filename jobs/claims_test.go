@@ -2,13 +2,18 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/queue/redistest"
 )
 
 // gatedMailer holds every email until release is closed, like an SMTP
@@ -84,4 +89,51 @@ func TestFastClockKeepsOffAFreshClaim(t *testing.T) {
 			t.Errorf("notifications = %+v, want one sent after 1 attempt", ns)
 		}
 	})
+}
+
+// TestEventTaskEndsAtItsCommit: a refusing SMTP server fails only the
+// message's own notify:send task; the event's task completes, and the
+// message's task id is derived from the notification.
+func TestEventTaskEndsAtItsCommit(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s)
+		b := f.booking(bookings.StatusConfirmed)
+		ev := stripeEvent("evt_own", "charge.refunded", charge(b.ID, "pi_own", 6000))
+		f.out.fail = errTemporary
+		if err := f.runEvent(jobs.TypeChargeRefunded, ev); err != nil {
+			t.Fatalf("event task: %v; want it done once its changes are committed", err)
+		}
+		ns := f.notifications(b.ID)
+		if len(ns) != 1 || len(f.sched.notify) != 1 {
+			t.Fatalf("notifications = %+v, queued = %d; want one message, one task", ns, len(f.sched.notify))
+		}
+		if err := f.sendQueued(); err == nil {
+			t.Fatal("the message's task succeeded while the SMTP server refused")
+		}
+		f.out.fail = nil
+		f.mustRun(jobs.TypeChargeRefunded, ev) // Asynq's retry of the event, or of the message
+		f.mustRun(jobs.TypeChargeRefunded, ev)
+		if n := len(f.out.emailsTo(b.CustomerEmail)); n != 1 {
+			t.Errorf("emails = %d, want 1", n)
+		}
+	})
+}
+
+// TestNotifyTaskIDIsTheNotifications: a second notify:send for the same
+// notification is refused by Asynq while the first is in Redis.
+func TestNotifyTaskIDIsTheNotifications(t *testing.T) {
+	c := asynq.NewClientFromRedisClient(redistest.Open(t, redistest.DBJobs).Client)
+	for i, want := range []error{nil, asynq.ErrTaskIDConflict} {
+		task, err := jobs.NewNotifyTask(jobs.Notify{NotificationID: 7, Key: fmt.Sprint("stripe:evt_", i, ":refund")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := c.EnqueueContext(t.Context(), task)
+		if !errors.Is(err, want) {
+			t.Fatalf("enqueue %d: %v, want %v", i, err, want)
+		}
+		if err == nil && (info.ID != "notify:7" || info.Queue != jobs.QueueWebhooks) {
+			t.Errorf("task = %s on %s, want notify:7 on %s", info.ID, info.Queue, jobs.QueueWebhooks)
+		}
+	}
 }

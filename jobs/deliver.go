@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/notifications"
 )
@@ -30,29 +32,63 @@ func (w *worker) lease() time.Duration {
 // later rather than finish with the message unsent.
 var errInFlight = errors.New("notification is being sent by another attempt")
 
-// deliver sends every unsent message whose key starts with prefix (the
-// messages one event decided on). A message is claimed before it is sent and
-// finished after, so a retried task never sends it twice; a pending one is
-// sent by whichever attempt runs next, so a crash after the commit never
-// forgets it. Transient failures are returned (retry).
-func (w *worker) deliver(ctx context.Context, prefix string, log *slog.Logger) error {
+// enqueue queues a notify:send task for every unsent message whose key
+// starts with prefix (the messages one event decided on), after the
+// event's commit. The task id is the notification's, so enqueuing again
+// (a retried event) adds nothing while the task is in Redis, and a task
+// for a message already sent does nothing.
+func (w *worker) enqueue(ctx context.Context, prefix string) error {
 	ns, err := w.Store.NotificationsByKeyPrefix(ctx, prefix)
 	if err != nil {
 		return fmt.Errorf("list notifications %s: %w", prefix, err)
 	}
-	var errs []error
 	for _, n := range ns {
-		if err := w.deliverOne(ctx, n, log); err != nil {
-			errs = append(errs, err)
+		if !unsent(n.Status) {
+			continue
+		}
+		t, err := NewNotifyTask(Notify{NotificationID: n.ID, Key: n.Key})
+		if err != nil {
+			return err
+		}
+		if err := w.Scheduler.Schedule(ctx, t); err != nil {
+			return fmt.Errorf("queue notification %d: %w", n.ID, err)
 		}
 	}
-	return errors.Join(errs...)
+	return nil
+}
+
+// unsent reports whether a message in status s may still need sending.
+func unsent(s bookings.NotificationStatus) bool {
+	switch s {
+	case bookings.NotificationPending, bookings.NotificationSending, bookings.NotificationUnknown:
+		return true
+	}
+	return false
+}
+
+// notify handles notify:send: it sends one message, claimed before and
+// finished after, so a retried task never sends it twice. Transient
+// failures are returned (retry).
+func (w *worker) notify(ctx context.Context, t *asynq.Task) error {
+	var p Notify
+	if err := decode(t, &p); err != nil {
+		return err
+	}
+	ns, err := w.Store.NotificationsByKeyPrefix(ctx, p.Key)
+	if err != nil {
+		return fmt.Errorf("find notification %d: %w", p.NotificationID, err)
+	}
+	for _, n := range ns {
+		if n.ID == p.NotificationID {
+			return w.deliverOne(ctx, n, w.Log)
+		}
+	}
+	w.Log.Warn("no such notification; not retrying", "notification_id", p.NotificationID)
+	return fmt.Errorf("notification %d: %w: %w", p.NotificationID, bookings.ErrNotFound, asynq.SkipRetry)
 }
 
 func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *slog.Logger) error {
-	switch n.Status {
-	case bookings.NotificationPending, bookings.NotificationSending, bookings.NotificationUnknown:
-	default:
+	if !unsent(n.Status) {
 		return nil
 	}
 	claim, ok, err := w.Store.ClaimNotification(ctx, n.ID, w.lease())

@@ -80,6 +80,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 		TypeChargeRefunded:   w.chargeRefunded,
 		TypeSMSStatus:        w.smsStatus,
 		TypeAutoCancel:       w.autoCancel,
+		TypeNotify:           w.notify,
 	} {
 		mux.HandleFunc(typ, h)
 		w.types[typ] = true
@@ -149,9 +150,10 @@ func (w *worker) markSeen(ctx context.Context, id string) {
 
 // settle ends a task after its database transaction: the outcome decides
 // whether it goes on (finish), then the follow-ups run (scheduling), then
-// the event's messages go out (deliver) and the event is remembered at the
-// door (markSeen, when seenID is set). Every step runs on every attempt, so
-// a retry repairs whichever one failed before.
+// each of the event's unsent messages gets its own notify:send task
+// (enqueue) and the event is remembered at the door (markSeen, when seenID
+// is set). Every step runs on every attempt, so a retry repairs whichever
+// one failed before; a message that cannot be sent retries in its own task.
 func (w *worker) settle(ctx context.Context, applyErr error, prefix, seenID string, log *slog.Logger, then ...func(context.Context) error) error {
 	if err := w.finish(applyErr, log); err != nil {
 		return err
@@ -161,7 +163,7 @@ func (w *worker) settle(ctx context.Context, applyErr error, prefix, seenID stri
 			return err
 		}
 	}
-	if err := w.deliver(ctx, prefix, log); err != nil {
+	if err := w.enqueue(ctx, prefix); err != nil {
 		return err
 	}
 	if seenID != "" {
