@@ -59,6 +59,35 @@ func TestTwilioTexterTakenThenDropped(t *testing.T) {
 	}
 }
 
+// TestTwilioTexterFindsQueuedMessage: Twilio took the message but has not
+// sent it yet (no date_sent, so the DateSent> list misses it); the lookup
+// still finds it among the newest.
+func TestTwilioTexterFindsQueuedMessage(t *testing.T) {
+	const to = "+15005550006"
+	srv := twiliotest.Start(t, twiliotest.Config{})
+	tx, err := NewTwilioTexter(testSID, testToken, "+15557122661", srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now().Add(-time.Minute)
+	srv.HoldSending(true)
+	srv.TakeThen(twiliotest.Reset)
+	if _, err := tx.SendSMS(t.Context(), SMS{To: to, Body: "Your table is booked"}); !errors.Is(err, ErrAmbiguous) {
+		t.Fatalf("err = %v, want ErrAmbiguous", err)
+	}
+	msgs := srv.Messages()
+	if len(msgs) != 1 || !msgs[0].DateSent.IsZero() {
+		t.Fatalf("messages = %+v, want one still queued", msgs)
+	}
+	rcpt, ok, err := tx.FindSMS(t.Context(), to, "Your table is booked", since)
+	if err != nil || !ok || rcpt.ProviderID != msgs[0].SID {
+		t.Errorf("FindSMS = %+v, %v, %v; want %s", rcpt, ok, err, msgs[0].SID)
+	}
+	if _, ok, err := tx.FindSMS(t.Context(), to, "Your table is booked", time.Now().Add(time.Minute)); ok || err != nil {
+		t.Errorf("FindSMS of a queued message created before since = %v, %v; want not found", ok, err)
+	}
+}
+
 // TestTwilioTexterFindsAcrossPages: the lookup follows next_page_uri.
 func TestTwilioTexterFindsAcrossPages(t *testing.T) {
 	const to = "+15005550006"

@@ -119,12 +119,17 @@ func (t *TwilioTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 	return Receipt{ProviderID: *msg.Sid}, nil
 }
 
-// maxLookup caps how many messages FindSMS reads.
-const maxLookup = 1000
+// maxLookup caps how many sent messages FindSMS reads; queuedLookup how
+// many of the newest, sent or not.
+const (
+	maxLookup    = 1000
+	queuedLookup = 50
+)
 
 // FindSMS asks Twilio's Messages list for a message from the texter's
-// number to to, sent since since, whose body is body (or ends with it:
-// trial accounts prefix bodies), and returns its sid.
+// number to to whose body is body (or ends with it: trial accounts prefix
+// bodies), sent since since, or else still queued at Twilio (no date_sent
+// yet: the newest messages, created since since), and returns its sid.
 func (t *TwilioTexter) FindSMS(ctx context.Context, to, body string, since time.Time) (Receipt, bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, twilioTimeout)
 	defer cancel()
@@ -136,15 +141,46 @@ func (t *TwilioTexter) FindSMS(ctx context.Context, to, body string, since time.
 	params.SetPageSize(100)
 	params.SetLimit(maxLookup)
 	msgs, err := api.ListMessage(params)
-	if err != nil {
-		return Receipt{}, false, redact(fmt.Errorf("list sms to %s: %w", to, err), to, MaskPhone(to))
-	}
-	for _, msg := range msgs {
-		if msg.Sid != nil && msg.Body != nil && strings.HasSuffix(*msg.Body, body) {
-			return Receipt{ProviderID: *msg.Sid}, true, nil
+	if err == nil {
+		if r, ok := matchSMS(msgs, body, time.Time{}); ok {
+			return r, true, nil
+		}
+		newest := &twapi.ListMessageParams{}
+		newest.SetTo(to)
+		newest.SetFrom(t.from)
+		newest.SetPageSize(queuedLookup)
+		var page *twapi.ListMessageResponse
+		if page, err = api.PageMessage(newest, "", ""); err == nil {
+			r, ok := matchSMS(page.Messages, body, since)
+			return r, ok, nil
 		}
 	}
-	return Receipt{}, false, nil
+	return Receipt{}, false, redact(fmt.Errorf("list sms to %s: %w", to, err), to, MaskPhone(to))
+}
+
+// matchSMS returns the sid of the first of msgs with body, created since
+// since (zero: whenever).
+func matchSMS(msgs []twapi.ApiV2010Message, body string, since time.Time) (Receipt, bool) {
+	for _, m := range msgs {
+		if m.Sid == nil || m.Body == nil || !strings.HasSuffix(*m.Body, body) {
+			continue
+		}
+		if !since.IsZero() {
+			created, err := time.Parse(time.RFC1123Z, deref(m.DateCreated))
+			if err != nil || created.Before(since) {
+				continue
+			}
+		}
+		return Receipt{ProviderID: *m.Sid}, true
+	}
+	return Receipt{}, false
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // classifyTwilio wraps ErrPermanent around a 4xx answer, which means Twilio

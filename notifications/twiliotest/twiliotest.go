@@ -50,8 +50,9 @@ type Message struct {
 	Body       string
 	// StatusCallback is the URL Twilio would call with status updates.
 	StatusCallback string
-	// DateSent is when the message was created (the fake sends at once).
-	DateSent time.Time
+	// DateCreated is when the message was created; DateSent when it was
+	// sent: at once, or zero while HoldSending keeps it queued.
+	DateCreated, DateSent time.Time
 }
 
 // Fault is what happens to a request after the server took its message.
@@ -75,6 +76,7 @@ type Server struct {
 	messages []Message
 	answer   *answer // non-nil: answer every request with it
 	faults   []Fault // for the next creations, in order
+	holding  bool    // new messages stay queued (no date_sent)
 
 	stopped chan struct{} // closed when the test ends: stop waiting out Latency
 }
@@ -138,6 +140,15 @@ func (s *Server) TakeThen(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, f)
+}
+
+// HoldSending keeps the messages created from now on queued, without a
+// date_sent, as Twilio does under load (a long code sends about one a
+// second); false sends later ones at once again.
+func (s *Server) HoldSending(hold bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holding = hold
 }
 
 // Recover undoes Fail and Answer: later requests are served normally.
@@ -241,8 +252,11 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 		return fail(http.StatusBadRequest, 21602, "Message body is required.")
 	}
 	msg := Message{SID: newSID(), AccountSID: m[1], From: req.Form.Get("From"), To: req.Form.Get("To"),
-		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback"), DateSent: time.Now().UTC()}
+		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback"), DateCreated: time.Now().UTC()}
 	s.mu.Lock()
+	if !s.holding {
+		msg.DateSent = msg.DateCreated
+	}
 	s.messages = append(s.messages, msg)
 	s.mu.Unlock()
 	return http.StatusCreated, resource(msg)
@@ -254,19 +268,19 @@ func resource(m Message) []byte {
 	return b
 }
 
-// fields are the message resource's fields; listed messages have been
-// sent (status and date_sent), a created one is queued.
+// fields are the message resource's fields; a listed message that was
+// sent has its status and date_sent, any other is queued.
 func fields(m Message, listed bool) map[string]any {
-	now := time.Now().UTC().Format(time.RFC1123Z)
+	created := m.DateCreated.Format(time.RFC1123Z)
 	uri := "/2010-04-01/Accounts/" + m.AccountSID + "/Messages/" + m.SID
 	var sent any
 	status := "queued"
-	if listed {
+	if listed && !m.DateSent.IsZero() {
 		sent, status = m.DateSent.Format(time.RFC1123Z), "sent"
 	}
 	return map[string]any{
 		"account_sid": m.AccountSID, "api_version": "2010-04-01", "body": m.Body,
-		"date_created": now, "date_sent": sent, "date_updated": now, "direction": "outbound-api",
+		"date_created": created, "date_sent": sent, "date_updated": created, "direction": "outbound-api",
 		"error_code": nil, "error_message": nil, "from": m.From, "messaging_service_sid": nil,
 		"num_media": "0", "num_segments": "1", "price": nil, "price_unit": "USD",
 		"sid": m.SID, "status": status, "to": m.To, "uri": uri + ".json",
@@ -275,7 +289,8 @@ func fields(m Message, listed bool) map[string]any {
 }
 
 // list answers the Messages list like Twilio: the account's messages
-// matching To, From and DateSent> (RFC 3339), newest first, PageSize (default
+// matching To, From and DateSent> (RFC 3339; a message not sent yet has no
+// date_sent and never matches it), newest first, PageSize (default
 // 50) per page, Page counting from 0, next_page_uri null on the last page.
 func (s *Server) list(account, path string, q url.Values) (int, []byte) {
 	size, err := strconv.Atoi(q.Get("PageSize"))

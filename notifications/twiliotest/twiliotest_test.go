@@ -71,11 +71,11 @@ func TestCreatesMessages(t *testing.T) {
 		{SID: sids[1], AccountSID: sid, From: "+15550001111", To: "+15559876543", Body: "Hi", StatusCallback: "https://example.com/cb"},
 	}
 	got := srv.Messages()
-	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(twiliotest.Message{}, "DateSent")); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(twiliotest.Message{}, "DateCreated", "DateSent")); diff != "" {
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
 	for _, m := range got {
-		if time.Since(m.DateSent).Abs() > time.Minute {
+		if time.Since(m.DateSent).Abs() > time.Minute || !m.DateSent.Equal(m.DateCreated) {
 			t.Errorf("message %s DateSent = %v, want now", m.SID, m.DateSent)
 		}
 	}
