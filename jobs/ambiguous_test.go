@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/jobs"
@@ -145,6 +146,56 @@ func TestAmbiguousEmailKeepsItsMessageID(t *testing.T) {
 		}
 		if ns := f.notifications(b.ID); len(ns) != 1 || ns[0].Status != bookings.NotificationSent {
 			t.Errorf("notifications = %+v, want sent", ns)
+		}
+	})
+}
+
+// TestWorkerKilledAfterTwilioTook: a worker claims the confirmation, Twilio
+// takes it, and the worker dies before recording anything (no receipt, the
+// row left sending). Once the claim expires on the database's clock, the
+// next attempt asks Twilio, records the sid and sends nothing.
+func TestWorkerKilledAfterTwilioTook(t *testing.T) {
+	stores(t, func(t *testing.T, s bookings.Store) {
+		const lease = time.Second
+		srv := twiliotest.Start(t, twiliotest.Config{})
+		f := newFixture(t, s, withTwilio(t, srv), func(d *jobs.Deps) { d.ClaimLease = lease })
+		b := f.booking(bookings.StatusPaymentPending)
+		ev := stripeEvent("evt_kill", "payment_intent.succeeded", intent(b.ID, "pi_kill"))
+		if err := f.runEvent(jobs.TypePaymentSucceeded, ev); err != nil {
+			t.Fatal(err)
+		}
+		sms := byChannel(f.notifications(b.ID), bookings.ChannelSMS)
+		if len(sms) != 1 {
+			t.Fatalf("sms notifications = %+v", sms)
+		}
+		// The doomed worker: claim, send, die.
+		if _, ok, err := s.ClaimNotification(t.Context(), sms[0].ID, lease); err != nil || !ok {
+			t.Fatalf("claim = %v, %v", ok, err)
+		}
+		tx, err := notifications.NewTwilioTexter(testAccount, "token", "+15557122661", srv.URL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.SendSMS(t.Context(), notifications.SMS{To: sms[0].Recipient, Body: sms[0].Body}); err != nil {
+			t.Fatal(err)
+		}
+		poll := time.NewTicker(100 * time.Millisecond)
+		defer poll.Stop()
+		for deadline := time.Now().Add(10 * lease); time.Now().Before(deadline); <-poll.C {
+			if err = f.run(jobs.TypePaymentSucceeded, ev); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("the dead worker's claim was never taken over: %v", err)
+		}
+		msgs := srv.Messages()
+		if len(msgs) != 1 {
+			t.Fatalf("Twilio got %d messages, want 1", len(msgs))
+		}
+		if got := byChannel(f.notifications(b.ID), bookings.ChannelSMS); len(got) != 1 ||
+			got[0].Status != bookings.NotificationSent || got[0].ProviderID != msgs[0].SID {
+			t.Errorf("sms notification = %+v, want sent as %s", got, msgs[0].SID)
 		}
 	})
 }
