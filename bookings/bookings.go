@@ -101,9 +101,13 @@ type NotificationStatus string
 const (
 	NotificationPending NotificationStatus = "pending" // written, not sent yet
 	NotificationSending NotificationStatus = "sending" // claimed by a worker
-	NotificationSent    NotificationStatus = "sent"    // accepted by the provider
-	NotificationLogged  NotificationStatus = "logged"  // no provider configured: logged only
-	NotificationFailed  NotificationStatus = "failed"  // permanently rejected
+	// NotificationUnknown: the provider call ended ambiguously (timeout or
+	// reset after the request was written, 5xx): the provider may have
+	// taken it. Asked before it is sent again.
+	NotificationUnknown NotificationStatus = "unknown"
+	NotificationSent    NotificationStatus = "sent"   // accepted by the provider
+	NotificationLogged  NotificationStatus = "logged" // no provider configured: logged only
+	NotificationFailed  NotificationStatus = "failed" // permanently rejected
 )
 
 // Notification is one row of the notifications table: one message, written
@@ -129,6 +133,17 @@ type Notification struct {
 	HTML      string
 	Attempts  int
 	LastError string
+}
+
+// Claim is one attempt's hold on a notification, made by
+// Store.ClaimNotification.
+type Claim struct {
+	// Attempt is the notification's attempt count after the claim: it
+	// names this claim, so that an attempt whose claim was taken over
+	// cannot finish the notification.
+	Attempt int
+	// At is when the claim was made, on the database's clock.
+	At time.Time
 }
 
 // Event identifies one webhook event in webhook_events.

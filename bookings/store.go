@@ -36,16 +36,17 @@ type Store interface {
 	// NotificationsByKeyPrefix lists notifications whose Key starts with
 	// prefix, oldest first (the messages one event caused).
 	NotificationsByKeyPrefix(ctx context.Context, prefix string) ([]Notification, error)
-	// ClaimNotification marks a pending notification (or one stuck in
-	// sending since before staleBefore) as sending and counts the attempt.
-	// It reports false when another worker holds it or it is done.
-	ClaimNotification(ctx context.Context, id int64, now, staleBefore time.Time) (bool, error)
-	// FinishNotification records the outcome of the claim made at
-	// claimedAt (the now given to ClaimNotification): status sent, logged or
-	// failed, or pending again (with lastErr) after a transient failure. It
-	// returns ErrClaimLost when the claim expired and another attempt took
-	// the notification over: that attempt decides its outcome.
-	FinishNotification(ctx context.Context, id int64, claimedAt time.Time, status NotificationStatus, providerID string, sentAt time.Time, lastErr string) error
+	// ClaimNotification marks a pending or unknown notification (or one stuck in
+	// sending for longer than lease, on the database's clock) as sending
+	// and counts the attempt. It reports false when another worker holds it
+	// or it is done.
+	ClaimNotification(ctx context.Context, id int64, lease time.Duration) (Claim, bool, error)
+	// FinishNotification records the outcome of claim c: status sent,
+	// logged or failed, pending again (with lastErr) after a transient
+	// failure, unknown after an ambiguous one; sent_at is the database's time of a sent or logged outcome.
+	// It returns ErrClaimLost when the claim expired and another attempt
+	// took the notification over: that attempt decides its outcome.
+	FinishNotification(ctx context.Context, id int64, c Claim, status NotificationStatus, providerID, lastErr string) error
 
 	// Events lists webhook_events, newest first, filtered by f.
 	Events(ctx context.Context, f EventFilter) ([]EventRecord, error)

@@ -71,15 +71,29 @@ func (o *outbox) emailsTo(to string) []notifications.Email {
 }
 
 // schedule records scheduled tasks by id, like Asynq's task id guard.
+// notify:send tasks wait in notify until the fixture runs them.
 type schedule struct {
-	mu    sync.Mutex
-	tasks map[string]*asynq.Task
-	order []string
+	mu     sync.Mutex
+	tasks  map[string]*asynq.Task
+	order  []string
+	notify []*asynq.Task
+	queued map[int64]bool // notifications with a notify task waiting
 }
 
 func (s *schedule) Schedule(_ context.Context, t *asynq.Task) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if t.Type() == jobs.TypeNotify {
+		var n jobs.Notify
+		if err := json.Unmarshal(t.Payload(), &n); err != nil {
+			return err
+		}
+		if !s.queued[n.NotificationID] {
+			s.queued[n.NotificationID] = true
+			s.notify = append(s.notify, t)
+		}
+		return nil
+	}
 	var a jobs.AutoCancel
 	_ = json.Unmarshal(t.Payload(), &a)
 	id := fmt.Sprintf("hold:%d:%d", a.BookingID, a.HoldExpiresAt.Unix())
@@ -110,14 +124,18 @@ const (
 	hold     = 2 * time.Hour
 )
 
-func newFixture(t *testing.T, s bookings.Store) *fixture {
-	f := &fixture{t: t, store: s, out: &outbox{}, sched: &schedule{tasks: map[string]*asynq.Task{}},
+func newFixture(t *testing.T, s bookings.Store, opts ...func(*jobs.Deps)) *fixture {
+	f := &fixture{t: t, store: s, out: &outbox{}, sched: &schedule{tasks: map[string]*asynq.Task{}, queued: map[int64]bool{}},
 		logs: &bytes.Buffer{}, now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
-	f.mux = jobs.NewMux(jobs.Deps{
+	d := jobs.Deps{
 		Store: s, Mailer: f.out, Texter: f.out, Scheduler: f.sched,
 		Metrics: metrics.New(), Log: slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, nil)),
 		Now: f.clock, PaymentHold: hold, StatusCallbackURL: callback, SupportEmail: support,
-	})
+	}
+	for _, o := range opts {
+		o(&d)
+	}
+	f.mux = jobs.NewMux(d)
 	return f
 }
 
@@ -165,14 +183,36 @@ func (f *fixture) get(id int64) bookings.Booking {
 	return b
 }
 
-// run processes one task as Asynq would.
+// run processes one task as Asynq would, then the notify:send tasks it
+// queued, and returns the errors of all.
 func (f *fixture) run(typ string, payload any) error {
+	f.t.Helper()
+	return errors.Join(f.runEvent(typ, payload), f.sendQueued())
+}
+
+// runEvent processes one task as Asynq would, leaving the messages it
+// queued in f.sched.
+func (f *fixture) runEvent(typ string, payload any) error {
 	f.t.Helper()
 	b, err := json.Marshal(payload)
 	if err != nil {
 		f.t.Fatal(err)
 	}
 	return f.mux.ProcessTask(context.Background(), asynq.NewTask(typ, b))
+}
+
+// sendQueued runs every queued notify:send task once; a failed one is
+// dropped (the event's next run queues its message again).
+func (f *fixture) sendQueued() error {
+	f.sched.mu.Lock()
+	ts := f.sched.notify
+	f.sched.notify, f.sched.queued = nil, map[int64]bool{}
+	f.sched.mu.Unlock()
+	var errs []error
+	for _, t := range ts {
+		errs = append(errs, f.mux.ProcessTask(context.Background(), t))
+	}
+	return errors.Join(errs...)
 }
 
 func (f *fixture) mustRun(typ string, payload any) {

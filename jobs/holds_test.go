@@ -18,6 +18,9 @@ func (f *fixture) fireHolds() {
 			f.t.Fatalf("auto-cancel %s: %v", id, err)
 		}
 	}
+	if err := f.sendQueued(); err != nil {
+		f.t.Fatalf("messages of the auto-cancels: %v", err)
+	}
 }
 
 func TestPaymentFailedHoldThenCancel(t *testing.T) {

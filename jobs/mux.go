@@ -33,6 +33,13 @@ type SeenMarker interface {
 	MarkSeen(ctx context.Context, id string) error
 }
 
+// Receipts keeps a provider's receipt for a message until the database has
+// recorded it: an attempt that finds one records it and sends nothing.
+type Receipts interface {
+	KeepReceipt(ctx context.Context, notificationID int64, r notifications.Receipt) error
+	Receipt(ctx context.Context, notificationID int64) (notifications.Receipt, bool, error)
+}
+
 // Deps are what the workers need.
 type Deps struct {
 	Store     bookings.Store
@@ -40,11 +47,15 @@ type Deps struct {
 	Texter    notifications.Texter
 	Scheduler Scheduler
 	Seen      SeenMarker // may be nil
+	Receipts  Receipts   // may be nil: a receipt then lives only in memory
 	Metrics   *metrics.Metrics
 	Log       *slog.Logger
 	Now       func() time.Time
 
 	PaymentHold time.Duration
+	// ClaimLease is how long a message claimed by an attempt that has not
+	// finished is left alone (on the database's clock); 0: a minute.
+	ClaimLease time.Duration
 	// StatusCallbackURL is the sms-status URL given to Twilio with each SMS;
 	// "" sends none.
 	StatusCallbackURL string
@@ -69,6 +80,7 @@ func NewMux(d Deps) *asynq.ServeMux {
 		TypeChargeRefunded:   w.chargeRefunded,
 		TypeSMSStatus:        w.smsStatus,
 		TypeAutoCancel:       w.autoCancel,
+		TypeNotify:           w.notify,
 	} {
 		mux.HandleFunc(typ, h)
 		w.types[typ] = true
@@ -138,9 +150,10 @@ func (w *worker) markSeen(ctx context.Context, id string) {
 
 // settle ends a task after its database transaction: the outcome decides
 // whether it goes on (finish), then the follow-ups run (scheduling), then
-// the event's messages go out (deliver) and the event is remembered at the
-// door (markSeen, when seenID is set). Every step runs on every attempt, so
-// a retry repairs whichever one failed before.
+// each of the event's unsent messages gets its own notify:send task
+// (enqueue) and the event is remembered at the door (markSeen, when seenID
+// is set). Every step runs on every attempt, so a retry repairs whichever
+// one failed before; a message that cannot be sent retries in its own task.
 func (w *worker) settle(ctx context.Context, applyErr error, prefix, seenID string, log *slog.Logger, then ...func(context.Context) error) error {
 	if err := w.finish(applyErr, log); err != nil {
 		return err
@@ -150,7 +163,7 @@ func (w *worker) settle(ctx context.Context, applyErr error, prefix, seenID stri
 			return err
 		}
 	}
-	if err := w.deliver(ctx, prefix, log); err != nil {
+	if err := w.enqueue(ctx, prefix); err != nil {
 		return err
 	}
 	if seenID != "" {

@@ -18,6 +18,7 @@ const (
 	TypeChargeRefunded   = "stripe:charge_refunded"
 	TypeSMSStatus        = "twilio:sms_status"
 	TypeAutoCancel       = "booking:auto_cancel"
+	TypeNotify           = "notify:send" // one customer message or support alert
 )
 
 // Queues the gateway uses, with their Asynq priorities.
@@ -171,6 +172,25 @@ func NewSMSStatusTask(s SMSStatus) (*asynq.Task, string, error) {
 	}
 	id := TwilioTaskID(s.EventID())
 	return asynq.NewTask(TypeSMSStatus, b, asynq.TaskID(id), asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry), asynq.Timeout(taskTimeout)), id, nil
+}
+
+// Notify is the payload of notify:send tasks: the notifications row to send.
+type Notify struct {
+	NotificationID int64  `json:"notification_id"`
+	Key            string `json:"key"`
+}
+
+// NewNotifyTask builds the task that sends one notification, with the task
+// id notify:ID, so that an event applied twice queues it once. It runs on
+// the webhooks queue and retries on its own: a refusing SMTP server holds
+// only this message, not the event that decided on it.
+func NewNotifyTask(n Notify) (*asynq.Task, error) {
+	b, err := json.Marshal(n)
+	if err != nil {
+		return nil, fmt.Errorf("encode notify task for notification %d: %w", n.NotificationID, err)
+	}
+	return asynq.NewTask(TypeNotify, b, asynq.TaskID(fmt.Sprintf("notify:%d", n.NotificationID)),
+		asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry), asynq.Timeout(taskTimeout)), nil
 }
 
 // NewAutoCancelTask builds the auto-cancel for one hold: one task per hold,

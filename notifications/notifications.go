@@ -2,14 +2,19 @@
 // the email and SMS senders (SMTP through go-mail, Twilio's Messages API, or
 // a log line when neither is configured) and the message templates.
 //
-// Senders report a failure that retrying cannot fix by wrapping
-// [ErrPermanent]; every other error is transient and worth retrying.
+// Senders classify every failure: one that retrying cannot fix wraps
+// [ErrPermanent]; one after which the provider may have taken the message
+// (a timeout or reset after the request was written, a Twilio 5xx, an SMTP
+// error after the message data was sent) wraps [ErrAmbiguous]; every other
+// error happened before the provider could take the message, and is safe
+// to retry.
 package notifications
 
 import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 )
 
 // ErrPermanent marks a delivery failure that retrying cannot fix: an invalid
@@ -21,11 +26,20 @@ import (
 // credentials) is transient.
 var ErrPermanent = errors.New("permanent delivery failure")
 
+// ErrAmbiguous marks a failure whose outcome is unknown: the provider may
+// have accepted the message. Before sending it again, ask the provider
+// ([SMSFinder]) or send it under the same Message-ID ([Email.MessageID]).
+var ErrAmbiguous = errors.New("delivery outcome unknown")
+
 // Email is one rendered email. HTML may be empty for a plain-text email.
-// Template, when set, names the template it was rendered from (for logs).
 type Email struct {
 	To, Subject, Text, HTML string
-	Template                string
+	// Template, when set, names the template it was rendered from (for logs).
+	Template string
+	// MessageID, when set, is the local part of the Message-ID header
+	// (the domain is the sender's): the same on every attempt at one
+	// message, so mail clients collapse copies. "": a random one.
+	MessageID string
 }
 
 // SMS is one text message. StatusCallback, when set, is the URL Twilio
@@ -50,6 +64,13 @@ type Mailer interface {
 // Texter sends one SMS.
 type Texter interface {
 	SendSMS(ctx context.Context, m SMS) (Receipt, error)
+}
+
+// SMSFinder looks up a message the provider may already have taken.
+type SMSFinder interface {
+	// FindSMS returns the receipt of a message sent to to with body since
+	// since, and whether the provider has one.
+	FindSMS(ctx context.Context, to, body string, since time.Time) (Receipt, bool, error)
 }
 
 // redactedError keeps a recipient address or number out of an error's text

@@ -152,7 +152,11 @@ func (s *SMTPMailer) message(m Email) (*gomail.Msg, error) {
 		return nil, fmt.Errorf("set recipient: %w: %w", ErrPermanent, err)
 	}
 	msg.Subject(m.Subject)
-	msg.SetMessageIDWithValue(randomID() + "@" + s.fromDomain)
+	local := m.MessageID
+	if local == "" {
+		local = randomID()
+	}
+	msg.SetMessageIDWithValue(local + "@" + s.fromDomain)
 	msg.SetUserAgent("ReserveEasy gateway")
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
@@ -164,19 +168,25 @@ func (s *SMTPMailer) message(m Email) (*gomail.Msg, error) {
 // classifySMTP wraps ErrPermanent around a 5xx reply to RCPT TO or DATA:
 // the server refuses this recipient or this message, and will again. A 5xx
 // elsewhere (MAIL FROM, AUTH) is our configuration, fixable by the operator,
-// so it stays transient like 4xx replies and network errors.
+// so it stays transient like 4xx replies and network errors before DATA. A
+// failure without a reply once DATA was sent (a timeout, a reset) is
+// ErrAmbiguous: the server may have queued the message.
 func classifySMTP(err error) error {
 	var sendErr *gomail.SendError
-	if !errors.As(err, &sendErr) || sendErr.IsTemp() {
+	if !errors.As(err, &sendErr) {
 		return err
 	}
 	code := sendErr.ErrorCode()
-	if code < 500 || code > 599 {
+	noReply := code == 0 && (sendErr.Reason == gomail.ErrSMTPData || sendErr.Reason == gomail.ErrSMTPDataClose)
+	if !sendErr.IsTemp() && code >= 500 && code <= 599 {
+		switch sendErr.Reason {
+		case gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose:
+			return fmt.Errorf("%w: %w", ErrPermanent, err)
+		}
 		return err
 	}
-	switch sendErr.Reason {
-	case gomail.ErrSMTPRcptTo, gomail.ErrSMTPData, gomail.ErrSMTPDataClose:
-		return fmt.Errorf("%w: %w", ErrPermanent, err)
+	if noReply {
+		return fmt.Errorf("%w: %w", ErrAmbiguous, err)
 	}
 	return err
 }

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	twclient "github.com/twilio/twilio-go/client"
@@ -75,12 +77,11 @@ func NewTwilioTexter(accountSID, authToken, from, apiBaseURL string) (*TwilioTex
 	}, nil
 }
 
-// SendSMS sends m and returns Twilio's message sid as the ProviderID.
-func (t *TwilioTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
-	ctx, cancel := context.WithTimeout(ctx, twilioTimeout)
-	defer cancel()
-	// twilio-go sends every request with context.Background(), so each call
-	// gets its own transport that carries ctx (and records the HTTP status).
+// client returns a twilio-go client whose requests carry ctx, go to the
+// texter's base URL and are observed by the returned transport. twilio-go
+// sends every request with context.Background(), so each call gets its own
+// transport.
+func (t *TwilioTexter) client(ctx context.Context) (*twapi.ApiService, *twilioTransport) {
 	rt := &twilioTransport{ctx: ctx, base: t.base, next: t.transport}
 	c := &twclient.Client{
 		Credentials: t.creds,
@@ -90,6 +91,16 @@ func (t *TwilioTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 		},
 	}
 	c.SetAccountSid(t.sid)
+	return twapi.NewApiServiceWithClient(c), rt
+}
+
+// SendSMS sends m and returns Twilio's message sid as the ProviderID. A
+// failure after the request was written (timeout, reset) or a 5xx answer
+// wraps ErrAmbiguous: Twilio may have taken the message (ask FindSMS).
+func (t *TwilioTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
+	ctx, cancel := context.WithTimeout(ctx, twilioTimeout)
+	defer cancel()
+	api, rt := t.client(ctx)
 	params := &twapi.CreateMessageParams{}
 	params.SetFrom(t.from)
 	params.SetTo(m.To)
@@ -97,12 +108,12 @@ func (t *TwilioTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 	if m.StatusCallback != "" {
 		params.SetStatusCallback(m.StatusCallback)
 	}
-	msg, err := twapi.NewApiServiceWithClient(c).CreateMessage(params)
+	msg, err := api.CreateMessage(params)
 	if err == nil && (msg.Sid == nil || *msg.Sid == "") {
 		err = errors.New("response has no message sid")
 	}
 	if err != nil {
-		err = classifyTwilio(err, rt.status)
+		err = classifyTwilio(err, rt.status, rt.wrote.Load())
 		err = redact(fmt.Errorf("send sms to %s: %w", m.To, err), m.To, MaskPhone(m.To))
 		// Twilio's message may quote the number without its '+'.
 		digits := strings.TrimPrefix(m.To, "+")
@@ -111,13 +122,81 @@ func (t *TwilioTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 	return Receipt{ProviderID: *msg.Sid}, nil
 }
 
+// maxLookup caps how many sent messages FindSMS reads; queuedLookup how
+// many of the newest, sent or not.
+const (
+	maxLookup    = 1000
+	queuedLookup = 50
+)
+
+// FindSMS asks Twilio's Messages list for a message from the texter's
+// number to to whose body is body (or ends with it: trial accounts prefix
+// bodies), sent since since, or else still queued at Twilio (no date_sent
+// yet: the newest messages, created since since), and returns its sid.
+func (t *TwilioTexter) FindSMS(ctx context.Context, to, body string, since time.Time) (Receipt, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, twilioTimeout)
+	defer cancel()
+	api, _ := t.client(ctx)
+	params := &twapi.ListMessageParams{}
+	params.SetTo(to)
+	params.SetFrom(t.from)
+	params.SetDateSentAfter(since.UTC())
+	params.SetPageSize(100)
+	params.SetLimit(maxLookup)
+	msgs, err := api.ListMessage(params)
+	if err == nil {
+		if r, ok := matchSMS(msgs, body, time.Time{}); ok {
+			return r, true, nil
+		}
+		newest := &twapi.ListMessageParams{}
+		newest.SetTo(to)
+		newest.SetFrom(t.from)
+		newest.SetPageSize(queuedLookup)
+		var page *twapi.ListMessageResponse
+		if page, err = api.PageMessage(newest, "", ""); err == nil {
+			r, ok := matchSMS(page.Messages, body, since)
+			return r, ok, nil
+		}
+	}
+	return Receipt{}, false, redact(fmt.Errorf("list sms to %s: %w", to, err), to, MaskPhone(to))
+}
+
+// matchSMS returns the sid of the first of msgs with body, created since
+// since (zero: whenever).
+func matchSMS(msgs []twapi.ApiV2010Message, body string, since time.Time) (Receipt, bool) {
+	for _, m := range msgs {
+		if m.Sid == nil || m.Body == nil || !strings.HasSuffix(*m.Body, body) {
+			continue
+		}
+		if !since.IsZero() {
+			created, err := time.Parse(time.RFC1123Z, deref(m.DateCreated))
+			if err != nil || created.Before(since) {
+				continue
+			}
+		}
+		return Receipt{ProviderID: *m.Sid}, true
+	}
+	return Receipt{}, false
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 // classifyTwilio wraps ErrPermanent around a 4xx answer, which means Twilio
 // will refuse this message again (error 21211, invalid 'To' number, and the
 // like), except for the ones that retrying or an operator can fix: 401 and
-// 403 (credentials, account), 404 (account sid), 408, 409 and 429. status is
-// the HTTP status of the answer, 0 when there was none.
-func classifyTwilio(err error, status int) error {
+// 403 (credentials, account), 404 (account sid), 408, 409 and 429. A 5xx,
+// or no answer to a request that was written (timeout, reset), wraps
+// ErrAmbiguous, and so does a success without a sid. status is the HTTP status of the answer, 0 when there was
+// none; wrote reports whether the request was written.
+func classifyTwilio(err error, status int, wrote bool) error {
 	switch {
+	case status >= 500, status == 0 && wrote, status >= 200 && status < 300:
+		return fmt.Errorf("twilio may have taken the message: %w: %w", ErrAmbiguous, err)
 	case status < 400 || status > 499:
 		return err
 	case status == http.StatusUnauthorized, status == http.StatusForbidden,
@@ -136,6 +215,7 @@ type twilioTransport struct {
 	base   *url.URL
 	next   http.RoundTripper
 	status int
+	wrote  atomic.Bool // the request was written in full
 }
 
 // maxErrorBody caps how much of an error response is kept for twilio-go to
@@ -144,7 +224,9 @@ const maxErrorBody = 64 << 10
 
 // RoundTrip implements http.RoundTripper.
 func (t *twilioTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(t.ctx)
+	r := req.Clone(httptrace.WithClientTrace(t.ctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) { t.wrote.Store(i.Err == nil) },
+	}))
 	if t.base != nil {
 		r.URL.Scheme = t.base.Scheme
 		r.URL.Host = t.base.Host

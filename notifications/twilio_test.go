@@ -72,6 +72,7 @@ func TestTwilioTexterFailures(t *testing.T) {
 		status        int
 		body          string
 		wantPermanent bool
+		wantAmbiguous bool
 		wantCode      int // Twilio error code reachable with errors.As, 0: none
 	}{
 		{name: "invalid To number", status: 400, wantPermanent: true, wantCode: 21211,
@@ -87,12 +88,12 @@ func TestTwilioTexterFailures(t *testing.T) {
 			body: `{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}`},
 		{name: "too many requests", status: 429, wantCode: 20429,
 			body: `{"code": 20429, "message": "Too Many Requests", "more_info": "https://www.twilio.com/docs/errors/20429", "status": 429}`},
-		{name: "internal error", status: 500, wantCode: 20500,
+		{name: "internal error", status: 500, wantCode: 20500, wantAmbiguous: true,
 			body: `{"code": 20500, "message": "Internal Server Error", "more_info": "https://www.twilio.com/docs/errors/20500", "status": 500}`},
-		{name: "unavailable, not JSON", status: 503, body: "<html><body>Service Unavailable</body></html>"},
-		{name: "success without sid", status: 201, body: `{"status": "queued"}`},
+		{name: "unavailable, not JSON", status: 503, wantAmbiguous: true, body: "<html><body>Service Unavailable</body></html>"},
+		{name: "success without sid", status: 201, wantAmbiguous: true, body: `{"status": "queued"}`},
 		{name: "told to fail with 400", status: 400, wantPermanent: true, wantCode: 21211},
-		{name: "told to fail with 503", status: 503, wantCode: 20503},
+		{name: "told to fail with 503", status: 503, wantCode: 20503, wantAmbiguous: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestTwilioTexterFailures(t *testing.T) {
 			if err != nil {
 				t.Fatalf("NewTwilioTexter: %v", err)
 			}
-			err = assertSMSFails(t, context.Background(), tx, tt.wantPermanent)
+			err = assertSMSFails(t, context.Background(), tx, tt.wantPermanent, tt.wantAmbiguous)
 			var apiErr *twclient.TwilioRestError
 			gotCode := 0
 			if errors.As(err, &apiErr) {
@@ -125,7 +126,7 @@ func TestTwilioTexterWrongToken(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewTwilioTexter: %v", err)
 	}
-	err = assertSMSFails(t, context.Background(), tx, false)
+	err = assertSMSFails(t, context.Background(), tx, false, false)
 	var apiErr *twclient.TwilioRestError
 	if !errors.As(err, &apiErr) || apiErr.Code != 20003 {
 		t.Errorf("err = %v, want Twilio error 20003", err)
@@ -142,7 +143,7 @@ func TestTwilioTexterUnreachable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewTwilioTexter: %v", err)
 	}
-	assertSMSFails(t, context.Background(), tx, false)
+	assertSMSFails(t, context.Background(), tx, false, false) // never written: safe to retry
 }
 
 func TestTwilioTexterHonoursContext(t *testing.T) {
@@ -165,7 +166,7 @@ func TestTwilioTexterHonoursContext(t *testing.T) {
 		<-entered
 		cancel()
 	}()
-	err = assertSMSFails(t, ctx, tx, false)
+	err = assertSMSFails(t, ctx, tx, false, true) // written, then given up on
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
@@ -190,7 +191,7 @@ func TestNewTwilioTexterRejects(t *testing.T) {
 
 // assertSMSFails sends an SMS through tx, checks that it fails, permanently
 // or not, without showing the number, and returns the error.
-func assertSMSFails(t *testing.T, ctx context.Context, tx *TwilioTexter, wantPermanent bool) error {
+func assertSMSFails(t *testing.T, ctx context.Context, tx *TwilioTexter, wantPermanent, wantAmbiguous bool) error {
 	t.Helper()
 	const to = "+15005550001"
 	_, err := tx.SendSMS(ctx, SMS{To: to, Body: "Hello"})
@@ -200,6 +201,9 @@ func assertSMSFails(t *testing.T, ctx context.Context, tx *TwilioTexter, wantPer
 	t.Logf("err: %v", err)
 	if got := errors.Is(err, ErrPermanent); got != wantPermanent {
 		t.Errorf("errors.Is(err, ErrPermanent) = %v, want %v; err: %v", got, wantPermanent, err)
+	}
+	if got := errors.Is(err, ErrAmbiguous); got != wantAmbiguous {
+		t.Errorf("errors.Is(err, ErrAmbiguous) = %v, want %v; err: %v", got, wantAmbiguous, err)
 	}
 	if strings.Contains(err.Error(), strings.TrimPrefix(to, "+")) {
 		t.Errorf("error shows the number %q: %v", to, err)

@@ -20,6 +20,9 @@ const (
 	seenPrefix = "gateway:seen:"
 	// leasePrefix prefixes the keys of leases (see Lease).
 	leasePrefix = "gateway:lease:"
+	// receiptPrefix prefixes the keys of provider receipts not yet
+	// recorded in the database (see Receipts), by notification id.
+	receiptPrefix = "gateway:receipt:"
 )
 
 // Ingress puts webhook tasks on the queue, once per event.

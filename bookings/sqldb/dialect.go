@@ -129,3 +129,31 @@ func (d Dialect) keyPrefix(col, prefix string) (cond string, arg string) {
 	r := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 	return col + ` LIKE ? ESCAPE '\'`, r.Replace(prefix) + "%"
 }
+
+// now is the database's current time as an SQL expression, in the form the
+// dialect stores times in. Claims are judged on it, never on a worker's
+// clock, so workers whose clocks disagree still agree on whose claim is
+// fresh.
+func (d Dialect) now() string {
+	if d == SQLite {
+		return `strftime('%Y-%m-%d %H:%M:%f', 'now')`
+	}
+	return `now()`
+}
+
+// nowMinus is the database's current time less a duration, an SQL
+// expression taking one argument made by durationArg.
+func (d Dialect) nowMinus() string {
+	if d == SQLite {
+		return `strftime('%Y-%m-%d %H:%M:%f', 'now', ?)`
+	}
+	return `now() - make_interval(secs => CAST(? AS double precision))`
+}
+
+// durationArg is the argument nowMinus takes for dur.
+func (d Dialect) durationArg(dur time.Duration) any {
+	if d == SQLite {
+		return strconv.FormatFloat(-dur.Seconds(), 'f', 6, 64) + " seconds"
+	}
+	return dur.Seconds()
+}

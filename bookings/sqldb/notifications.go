@@ -90,35 +90,45 @@ func (s *Store) NotificationsByKeyPrefix(ctx context.Context, prefix string) ([]
 	return out, nil
 }
 
-// ClaimNotification marks a pending notification, or one claimed before
-// staleBefore and not finished, as sending (claimed at now) and counts the
-// attempt. It reports false when the notification is held by another
-// worker, is done, or does not exist.
-func (s *Store) ClaimNotification(ctx context.Context, id int64, now, staleBefore time.Time) (bool, error) {
-	err := s.conn().execOne(ctx, `UPDATE notifications
-		SET status = ?, attempts = attempts + 1, claimed_at = ?
-		WHERE id = ? AND (status = ?
-			OR (status = ? AND (claimed_at IS NULL OR claimed_at < ?)))`,
-		string(bookings.NotificationSending), now, id,
-		string(bookings.NotificationPending), string(bookings.NotificationSending), staleBefore)
+// ClaimNotification marks a pending or unknown notification, or one claimed longer
+// than lease ago and not finished, as sending and counts the attempt. The
+// claim's time and its staleness are judged on the database's clock. It
+// reports false when the notification is held by another worker, is done,
+// or does not exist.
+func (s *Store) ClaimNotification(ctx context.Context, id int64, lease time.Duration) (bookings.Claim, bool, error) {
+	c := bookings.Claim{}
+	err := s.conn().queryRow(ctx, `UPDATE notifications
+		SET status = ?, attempts = attempts + 1, claimed_at = `+s.d.now()+`
+		WHERE id = ? AND (status IN (?, ?)
+			OR (status = ? AND (claimed_at IS NULL OR claimed_at < `+s.d.nowMinus()+`)))
+		RETURNING attempts, claimed_at`,
+		string(bookings.NotificationSending), id,
+		string(bookings.NotificationPending), string(bookings.NotificationUnknown),
+		string(bookings.NotificationSending), s.d.durationArg(lease),
+	).Scan(&c.Attempt, nullTime{&c.At})
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return bookings.Claim{}, false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("claim notification %d: %w", id, err)
+		return bookings.Claim{}, false, fmt.Errorf("claim notification %d: %w", id, err)
 	}
-	return true, nil
+	return c, true, nil
 }
 
-// FinishNotification records the outcome of the claim made at claimedAt:
-// its status, provider id, sent time and last error are set to the values
-// given (empty and zero ones to NULL) and the claim is released. A claim
-// that expired and was taken over gives bookings.ErrClaimLost.
-func (s *Store) FinishNotification(ctx context.Context, id int64, claimedAt time.Time, status bookings.NotificationStatus, providerID string, sentAt time.Time, lastErr string) error {
+// FinishNotification records the outcome of the claim c: its status,
+// provider id and last error are set to the values given (empty ones to
+// NULL), sent_at to the database's time when the status is sent or logged,
+// and the claim is released. A claim that expired and was taken over gives
+// bookings.ErrClaimLost.
+func (s *Store) FinishNotification(ctx context.Context, id int64, c bookings.Claim, status bookings.NotificationStatus, providerID, lastErr string) error {
+	sentAt := "NULL"
+	if status == bookings.NotificationSent || status == bookings.NotificationLogged {
+		sentAt = s.d.now()
+	}
 	err := s.conn().execOne(ctx, `UPDATE notifications
-		SET status = ?, provider_id = ?, sent_at = ?, last_error = ?, claimed_at = NULL
-		WHERE id = ? AND status = ? AND claimed_at = ?`,
-		string(status), text(providerID), sentAt, text(lastErr), id, string(bookings.NotificationSending), claimedAt)
+		SET status = ?, provider_id = ?, sent_at = `+sentAt+`, last_error = ?, claimed_at = NULL
+		WHERE id = ? AND status = ? AND attempts = ?`,
+		string(status), text(providerID), text(lastErr), id, string(bookings.NotificationSending), c.Attempt)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = bookings.ErrClaimLost
 	}

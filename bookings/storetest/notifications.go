@@ -109,28 +109,38 @@ func testClaimNotification(t *testing.T, s bookings.Store) {
 		t.Fatalf("Notifications: %v, %d rows", err, len(list))
 	}
 	id := list[0].ID
-	const stale = 5 * time.Minute
-	claim := func(now time.Time) bool {
+	const lease, short = time.Hour, 20 * time.Millisecond
+	var c bookings.Claim // the claim finish answers for
+	claim := func(lease time.Duration) bool {
 		t.Helper()
-		ok, err := s.ClaimNotification(t.Context(), id, now, now.Add(-stale))
+		got, ok, err := s.ClaimNotification(t.Context(), id, lease)
 		if err != nil {
 			t.Fatalf("ClaimNotification: %v", err)
 		}
-		return ok
-	}
-	var claimedAt time.Time // the claim finish answers for
-	claim0 := claim
-	claim = func(now time.Time) bool {
-		t.Helper()
-		ok := claim0(now)
 		if ok {
-			claimedAt = now
+			if got.Attempt != c.Attempt+1 || time.Since(got.At).Abs() > time.Minute {
+				t.Errorf("claim = %+v after %+v: want the next attempt, made now on the database's clock", got, c)
+			}
+			c = got
 		}
 		return ok
 	}
-	finish := func(st bookings.NotificationStatus, provider string, sent time.Time, lastErr string) {
+	// claimStale polls until the claim made a moment ago is older than
+	// short on the database's clock and is taken over.
+	claimStale := func() bool {
 		t.Helper()
-		if err := s.FinishNotification(t.Context(), id, claimedAt, st, provider, sent, lastErr); err != nil {
+		poll := time.NewTicker(short / 2)
+		defer poll.Stop()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); <-poll.C {
+			if claim(short) {
+				return true
+			}
+		}
+		return false
+	}
+	finish := func(st bookings.NotificationStatus, provider, lastErr string) {
+		t.Helper()
+		if err := s.FinishNotification(t.Context(), id, c, st, provider, lastErr); err != nil {
 			t.Fatalf("FinishNotification: %v", err)
 		}
 	}
@@ -139,35 +149,45 @@ func testClaimNotification(t *testing.T, s bookings.Store) {
 		do   func() bool
 		want bool
 	}{
-		{"claim pending", func() bool { return claim(t0) }, true},
-		{"claim held", func() bool { return claim(t0.Add(time.Minute)) }, false},
-		{"claim stale", func() bool { return claim(t0.Add(10 * time.Minute)) }, true},
+		{"claim pending", func() bool { return claim(lease) }, true},
+		{"claim held", func() bool { return claim(lease) }, false},
+		{"claim stale on the database's clock", claimStale, true},
 		{"the expired claim cannot finish", func() bool {
-			err := s.FinishNotification(t.Context(), id, t0, bookings.NotificationSent, "late", t0, "")
+			err := s.FinishNotification(t.Context(), id, bookings.Claim{Attempt: 1}, bookings.NotificationSent, "late", "")
 			return errors.Is(err, bookings.ErrClaimLost)
 		}, true},
-		{"retry later", func() bool { finish(bookings.NotificationPending, "", time.Time{}, "smtp: 421"); return true }, true},
+		{"retry later", func() bool { finish(bookings.NotificationPending, "", "smtp: 421"); return true }, true},
 		{"pending with its error", func() bool {
 			n := byKey(t, s, "stripe:evt_c:refund")
-			return n.Status == bookings.NotificationPending && n.LastError == "smtp: 421" && n.Attempts == 2
+			return n.Status == bookings.NotificationPending && n.LastError == "smtp: 421" && n.Attempts == 2 && n.SentAt.IsZero()
 		}, true},
-		{"claim again", func() bool { return claim(t0.Add(11 * time.Minute)) }, true},
-		{"sent", func() bool { finish(bookings.NotificationSent, "msg-1", t0.Add(12*time.Minute), ""); return true }, true},
-		{"claim done", func() bool { return claim(t0.Add(time.Hour)) }, false},
+		{"claim again", func() bool { return claim(lease) }, true},
+		{"outcome unknown", func() bool { finish(bookings.NotificationUnknown, "", "twilio: connection reset"); return true }, true},
+		{"unknown kept with its error", func() bool {
+			n := byKey(t, s, "stripe:evt_c:refund")
+			return n.Status == bookings.NotificationUnknown && n.LastError == "twilio: connection reset"
+		}, true},
+		{"claim unknown", func() bool { return claim(lease) }, true},
+		{"sent", func() bool { finish(bookings.NotificationSent, "msg-1", ""); return true }, true},
+		{"claim done", func() bool { return claim(0) }, false},
 	}
 	for _, st := range steps {
 		if got := st.do(); got != st.want {
 			t.Errorf("%s: got %v, want %v", st.name, got, st.want)
 		}
 	}
+	got := byKey(t, s, "stripe:evt_c:refund")
+	if time.Since(got.SentAt).Abs() > time.Minute {
+		t.Errorf("sent_at = %v, want the database's time of the outcome", got.SentAt)
+	}
 	want := list[0]
-	want.Status, want.ProviderID, want.SentAt, want.Attempts = bookings.NotificationSent, "msg-1", t0.Add(12*time.Minute), 3
-	diff(t, "notification", want, byKey(t, s, "stripe:evt_c:refund"))
+	want.Status, want.ProviderID, want.SentAt, want.Attempts = bookings.NotificationSent, "msg-1", got.SentAt, 4
+	diff(t, "notification", want, got)
 
-	if ok, err := s.ClaimNotification(t.Context(), id+1000, t0, t0); ok || err != nil {
+	if _, ok, err := s.ClaimNotification(t.Context(), id+1000, 0); ok || err != nil {
 		t.Errorf("ClaimNotification of a missing notification = %v, %v; want false, nil", ok, err)
 	}
-	if err := s.FinishNotification(t.Context(), id+1000, t0, bookings.NotificationSent, "x", t0, ""); err == nil {
+	if err := s.FinishNotification(t.Context(), id+1000, bookings.Claim{Attempt: 1}, bookings.NotificationSent, "x", ""); err == nil {
 		t.Error("FinishNotification of a missing notification succeeded, want an error")
 	}
 }

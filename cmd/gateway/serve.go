@@ -341,6 +341,7 @@ func (a *app) jobDeps(m *metrics.Metrics, s *scheduler) jobs.Deps {
 		Texter:       notifications.NewLogTexter(a.log),
 		Scheduler:    s,
 		Seen:         queue.NewSeen(a.redis, a.cfg.DedupeTTL),
+		Receipts:     queue.NewReceipts(a.redis),
 		Metrics:      m,
 		Log:          a.log,
 		Now:          time.Now,

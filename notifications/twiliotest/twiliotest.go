@@ -1,7 +1,10 @@
 // Package twiliotest is a fake of Twilio's REST API for tests: an
 // httptest server implementing POST /2010-04-01/Accounts/{sid}/Messages.json
 // (under any path prefix) that records each request, answers like Twilio
-// with a message resource carrying a unique sid, and can be told to fail.
+// with a message resource carrying a unique sid, and can be told to fail,
+// or to take a message and then drop the connection; and GET of the same
+// path, the Messages list filtered on To, From and DateSent> (newest
+// first, paged with PageSize, Page and next_page_uri).
 package twiliotest
 
 import (
@@ -46,7 +49,21 @@ type Message struct {
 	Body       string
 	// StatusCallback is the URL Twilio would call with status updates.
 	StatusCallback string
+	// DateCreated is when the message was created; DateSent when it was
+	// sent: at once, or zero while HoldSending keeps it queued.
+	DateCreated, DateSent time.Time
 }
+
+// Fault is what happens to a request after the server took its message.
+type Fault int
+
+// Faults for TakeThen.
+const (
+	// Reset closes the connection without answering.
+	Reset Fault = iota + 1
+	// Hang never answers: the client times out.
+	Hang
+)
 
 // Server is a running fake. Its methods are safe for concurrent use.
 type Server struct {
@@ -57,6 +74,8 @@ type Server struct {
 	requests []Request
 	messages []Message
 	answer   *answer // non-nil: answer every request with it
+	faults   []Fault // for the next creations, in order
+	holding  bool    // new messages stay queued (no date_sent)
 
 	stopped chan struct{} // closed when the test ends: stop waiting out Latency
 }
@@ -114,6 +133,23 @@ func (s *Server) Answer(status int, body string) {
 	s.answer = &answer{status: status, body: body}
 }
 
+// TakeThen makes the next message creation record the message, as if
+// Twilio had accepted it, and then fail with f instead of answering.
+func (s *Server) TakeThen(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, f)
+}
+
+// HoldSending keeps the messages created from now on queued, without a
+// date_sent, as Twilio does under load (a long code sends about one a
+// second); false sends later ones at once again.
+func (s *Server) HoldSending(hold bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.holding = hold
+}
+
 // Recover undoes Fail and Answer: later requests are served normally.
 func (s *Server) Recover() {
 	s.mu.Lock()
@@ -150,11 +186,34 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		t.Stop()
 	}
 	req := Request{Method: r.Method, Path: r.URL.Path, User: user, Pass: pass, Form: r.PostForm}
+	if r.Method == http.MethodGet {
+		req.Form = r.URL.Query()
+	}
 	status, body := s.respond(r, req)
 	req.Status = status
 	s.mu.Lock()
 	s.requests = append(s.requests, req)
+	var fault Fault
+	if status == http.StatusCreated && len(s.faults) > 0 {
+		fault, s.faults = s.faults[0], s.faults[1:]
+	}
 	s.mu.Unlock()
+	switch fault {
+	case Reset:
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			if tc, ok := conn.(interface{ SetLinger(int) error }); ok {
+				_ = tc.SetLinger(0) // RST, not FIN
+			}
+			conn.Close()
+		}
+		return
+	case Hang:
+		select {
+		case <-r.Context().Done():
+		case <-s.stopped:
+		}
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
@@ -177,11 +236,13 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 	switch {
 	case m == nil:
 		return fail(http.StatusNotFound, 20404, "The requested resource "+req.Path+" was not found")
-	case r.Method != http.MethodPost:
+	case r.Method != http.MethodPost && r.Method != http.MethodGet:
 		return fail(http.StatusMethodNotAllowed, 20004, "Method not allowed")
 	case req.User == "" || req.User != m[1] ||
 		s.cfg.AccountSID != "" && (req.User != s.cfg.AccountSID || req.Pass != s.cfg.AuthToken):
 		return fail(http.StatusUnauthorized, 20003, "Authenticate")
+	case r.Method == http.MethodGet:
+		return s.list(m[1], req.Path, req.Form)
 	case req.Form.Get("To") == "":
 		return fail(http.StatusBadRequest, 21604, "A 'To' phone number is required.")
 	case req.Form.Get("From") == "" && req.Form.Get("MessagingServiceSid") == "":
@@ -190,8 +251,11 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 		return fail(http.StatusBadRequest, 21602, "Message body is required.")
 	}
 	msg := Message{SID: newSID(), AccountSID: m[1], From: req.Form.Get("From"), To: req.Form.Get("To"),
-		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback")}
+		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback"), DateCreated: time.Now().UTC()}
 	s.mu.Lock()
+	if !s.holding {
+		msg.DateSent = msg.DateCreated
+	}
 	s.messages = append(s.messages, msg)
 	s.mu.Unlock()
 	return http.StatusCreated, resource(msg)
@@ -199,17 +263,28 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 
 // resource is the message resource Twilio answers on creation.
 func resource(m Message) []byte {
-	now := time.Now().UTC().Format(time.RFC1123Z)
+	b, _ := json.Marshal(fields(m, false))
+	return b
+}
+
+// fields are the message resource's fields; a listed message that was
+// sent has its status and date_sent, any other is queued.
+func fields(m Message, listed bool) map[string]any {
+	created := m.DateCreated.Format(time.RFC1123Z)
 	uri := "/2010-04-01/Accounts/" + m.AccountSID + "/Messages/" + m.SID
-	b, _ := json.Marshal(map[string]any{
+	var sent any
+	status := "queued"
+	if listed && !m.DateSent.IsZero() {
+		sent, status = m.DateSent.Format(time.RFC1123Z), "sent"
+	}
+	return map[string]any{
 		"account_sid": m.AccountSID, "api_version": "2010-04-01", "body": m.Body,
-		"date_created": now, "date_sent": nil, "date_updated": now, "direction": "outbound-api",
+		"date_created": created, "date_sent": sent, "date_updated": created, "direction": "outbound-api",
 		"error_code": nil, "error_message": nil, "from": m.From, "messaging_service_sid": nil,
 		"num_media": "0", "num_segments": "1", "price": nil, "price_unit": "USD",
-		"sid": m.SID, "status": "queued", "to": m.To, "uri": uri + ".json",
+		"sid": m.SID, "status": status, "to": m.To, "uri": uri + ".json",
 		"subresource_uris": map[string]string{"media": uri + "/Media.json"},
-	})
-	return b
+	}
 }
 
 // newSID returns a message sid: "SM" and 32 random hex digits.

@@ -7,8 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/reserveeasy/gateway/notifications/twiliotest"
 )
@@ -68,8 +70,14 @@ func TestCreatesMessages(t *testing.T) {
 		{SID: sids[0], AccountSID: sid, From: "+15550001111", To: "+15559876543", Body: "Hi", StatusCallback: "https://example.com/cb"},
 		{SID: sids[1], AccountSID: sid, From: "+15550001111", To: "+15559876543", Body: "Hi", StatusCallback: "https://example.com/cb"},
 	}
-	if diff := cmp.Diff(want, srv.Messages()); diff != "" {
+	got := srv.Messages()
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(twiliotest.Message{}, "DateCreated", "DateSent")); diff != "" {
 		t.Errorf("messages (-want +got):\n%s", diff)
+	}
+	for _, m := range got {
+		if time.Since(m.DateSent).Abs() > time.Minute || !m.DateSent.Equal(m.DateCreated) {
+			t.Errorf("message %s DateSent = %v, want now", m.SID, m.DateSent)
+		}
 	}
 }
 
