@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,17 +80,7 @@ func NewTwilioTexter(accountSID, authToken, from, apiBaseURL string) (*TwilioTex
 func (t *TwilioTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 	ctx, cancel := context.WithTimeout(ctx, twilioTimeout)
 	defer cancel()
-	// twilio-go sends every request with context.Background(), so each call
-	// gets its own transport that carries ctx (and records the HTTP status).
-	rt := &twilioTransport{ctx: ctx, base: t.base, next: t.transport}
-	c := &twclient.Client{
-		Credentials: t.creds,
-		HTTPClient: &http.Client{
-			Transport:     rt,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		},
-	}
-	c.SetAccountSid(t.sid)
+	api, rt := t.api(ctx)
 	params := &twapi.CreateMessageParams{}
 	params.SetFrom(t.from)
 	params.SetTo(m.To)
@@ -97,7 +88,7 @@ func (t *TwilioTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 	if m.StatusCallback != "" {
 		params.SetStatusCallback(m.StatusCallback)
 	}
-	msg, err := twapi.NewApiServiceWithClient(c).CreateMessage(params)
+	msg, err := api.CreateMessage(params)
 	if err == nil && (msg.Sid == nil || *msg.Sid == "") {
 		err = errors.New("response has no message sid")
 	}
@@ -109,6 +100,55 @@ func (t *TwilioTexter) SendSMS(ctx context.Context, m SMS) (Receipt, error) {
 		return Receipt{}, redact(err, digits, MaskPhone(digits))
 	}
 	return Receipt{ProviderID: *msg.Sid}, nil
+}
+
+// api returns a Messages API client for one call bound to ctx. twilio-go
+// sends every request with context.Background(), so each call gets its own
+// transport that carries ctx (and records the HTTP status).
+func (t *TwilioTexter) api(ctx context.Context) (*twapi.ApiService, *twilioTransport) {
+	rt := &twilioTransport{ctx: ctx, base: t.base, next: t.transport}
+	c := &twclient.Client{
+		Credentials: t.creds,
+		HTTPClient: &http.Client{
+			Transport:     rt,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+	c.SetAccountSid(t.sid)
+	return twapi.NewApiServiceWithClient(c), rt
+}
+
+// MessageState is what Twilio says of one message it took.
+type MessageState struct {
+	SID, Status string
+	To, From    string
+	ErrorCode   string // "" when none
+}
+
+// FetchMessage asks Twilio for the message with sid (GET
+// /2010-04-01/Accounts/{sid}/Messages/{sid}.json): its status now.
+func (t *TwilioTexter) FetchMessage(ctx context.Context, sid string) (MessageState, error) {
+	ctx, cancel := context.WithTimeout(ctx, twilioTimeout)
+	defer cancel()
+	api, rt := t.api(ctx)
+	msg, err := api.FetchMessage(sid, nil)
+	if err == nil && (msg.Status == nil || *msg.Status == "") {
+		err = errors.New("response has no status")
+	}
+	if err != nil {
+		return MessageState{}, fmt.Errorf("fetch sms %s: %w", sid, classifyTwilio(err, rt.status))
+	}
+	st := MessageState{SID: sid, Status: *msg.Status}
+	if msg.To != nil {
+		st.To = *msg.To
+	}
+	if msg.From != nil {
+		st.From = *msg.From
+	}
+	if msg.ErrorCode != nil && *msg.ErrorCode != 0 {
+		st.ErrorCode = strconv.Itoa(*msg.ErrorCode)
+	}
+	return st, nil
 }
 
 // classifyTwilio wraps ErrPermanent around a 4xx answer, which means Twilio

@@ -1,7 +1,9 @@
 // Package twiliotest is a fake of Twilio's REST API for tests: an
 // httptest server implementing POST /2010-04-01/Accounts/{sid}/Messages.json
-// (under any path prefix) that records each request, answers like Twilio
-// with a message resource carrying a unique sid, and can be told to fail.
+// and GET /2010-04-01/Accounts/{sid}/Messages/{MessageSid}.json (under any
+// path prefix) that records each request, answers like Twilio with a
+// message resource carrying a unique sid, and can be told to fail. A
+// created message is queued until SetStatus moves it on.
 package twiliotest
 
 import (
@@ -46,6 +48,10 @@ type Message struct {
 	Body       string
 	// StatusCallback is the URL Twilio would call with status updates.
 	StatusCallback string
+	// Status is the message's status now ("queued" when created) and
+	// ErrorCode its error code (0: none); see SetStatus.
+	Status    string
+	ErrorCode int
 }
 
 // Server is a running fake. Its methods are safe for concurrent use.
@@ -66,8 +72,12 @@ type answer struct {
 	body   string
 }
 
-// messagesPath matches the Messages resource under any prefix.
-var messagesPath = regexp.MustCompile(`/2010-04-01/Accounts/([^/]+)/Messages\.json$`)
+// messagesPath matches the Messages resource under any prefix, and
+// messagePath one message.
+var (
+	messagesPath = regexp.MustCompile(`/2010-04-01/Accounts/([^/]+)/Messages\.json$`)
+	messagePath  = regexp.MustCompile(`/2010-04-01/Accounts/([^/]+)/Messages/([^/]+)\.json$`)
+)
 
 // Start starts a fake Twilio API that stops when tb ends.
 func Start(tb testing.TB, cfg Config) *Server {
@@ -94,6 +104,36 @@ func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Message(nil), s.messages...)
+}
+
+// SetStatus moves the message with sid to status (with errorCode, 0 for
+// none), as the carrier would, without calling its StatusCallback: a
+// fetch of the message answers it. It reports whether the message exists.
+func (s *Server) SetStatus(sid, status string, errorCode int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.messages {
+		if s.messages[i].SID == sid {
+			s.messages[i].Status, s.messages[i].ErrorCode = status, errorCode
+			return true
+		}
+	}
+	return false
+}
+
+// AddMessage makes the server know a message it did not create (one sent
+// before the test), in the given status, and returns it with its sid.
+func (s *Server) AddMessage(m Message) Message {
+	if m.SID == "" {
+		m.SID = newSID()
+	}
+	if m.Status == "" {
+		m.Status = "queued"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.messages = append(s.messages, m)
+	return m
 }
 
 // Fail makes every later request fail with status and Twilio's error JSON
@@ -173,6 +213,9 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 			"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code)})
 		return status, b
 	}
+	if one := messagePath.FindStringSubmatch(req.Path); one != nil {
+		return s.fetch(r, req, one[1], one[2], fail)
+	}
 	m := messagesPath.FindStringSubmatch(req.Path)
 	switch {
 	case m == nil:
@@ -190,26 +233,53 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 		return fail(http.StatusBadRequest, 21602, "Message body is required.")
 	}
 	msg := Message{SID: newSID(), AccountSID: m[1], From: req.Form.Get("From"), To: req.Form.Get("To"),
-		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback")}
+		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback"), Status: "queued"}
 	s.mu.Lock()
 	s.messages = append(s.messages, msg)
 	s.mu.Unlock()
 	return http.StatusCreated, resource(msg)
 }
 
-// resource is the message resource Twilio answers on creation.
+// fetch answers GET .../Messages/{sid}.json with the message resource.
+func (s *Server) fetch(r *http.Request, req Request, account, sid string, fail func(status, code int, msg string) (int, []byte)) (int, []byte) {
+	switch {
+	case r.Method != http.MethodGet:
+		return fail(http.StatusMethodNotAllowed, 20004, "Method not allowed")
+	case req.User == "" || req.User != account ||
+		s.cfg.AccountSID != "" && (req.User != s.cfg.AccountSID || req.Pass != s.cfg.AuthToken):
+		return fail(http.StatusUnauthorized, 20003, "Authenticate")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.messages {
+		if m.SID == sid && m.AccountSID == account {
+			return http.StatusOK, resource(m)
+		}
+	}
+	return fail(http.StatusNotFound, 20404, "The requested resource "+req.Path+" was not found")
+}
+
+// resource is the message resource Twilio answers.
 func resource(m Message) []byte {
 	now := time.Now().UTC().Format(time.RFC1123Z)
 	uri := "/2010-04-01/Accounts/" + m.AccountSID + "/Messages/" + m.SID
 	b, _ := json.Marshal(map[string]any{
 		"account_sid": m.AccountSID, "api_version": "2010-04-01", "body": m.Body,
 		"date_created": now, "date_sent": nil, "date_updated": now, "direction": "outbound-api",
-		"error_code": nil, "error_message": nil, "from": m.From, "messaging_service_sid": nil,
+		"error_code": errorCode(m.ErrorCode), "error_message": nil, "from": m.From, "messaging_service_sid": nil,
 		"num_media": "0", "num_segments": "1", "price": nil, "price_unit": "USD",
-		"sid": m.SID, "status": "queued", "to": m.To, "uri": uri + ".json",
+		"sid": m.SID, "status": m.Status, "to": m.To, "uri": uri + ".json",
 		"subresource_uris": map[string]string{"media": uri + "/Media.json"},
 	})
 	return b
+}
+
+// errorCode is a message's error_code: null when none.
+func errorCode(code int) any {
+	if code == 0 {
+		return nil
+	}
+	return code
 }
 
 // newSID returns a message sid: "SM" and 32 random hex digits.
