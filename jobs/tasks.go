@@ -5,6 +5,7 @@ package jobs
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -43,6 +44,16 @@ var stripeEventTypes = map[string]string{
 	"payment_intent.succeeded":      TypePaymentSucceeded,
 	"payment_intent.payment_failed": TypePaymentFailed,
 	"charge.refunded":               TypeChargeRefunded,
+}
+
+// StripeEventTypes lists the Stripe event types the gateway handles, sorted.
+func StripeEventTypes() []string {
+	out := make([]string, 0, len(stripeEventTypes))
+	for t := range stripeEventTypes {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // StripeTaskType returns the task type for a Stripe event type, or false
