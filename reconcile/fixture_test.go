@@ -86,7 +86,7 @@ func newFixture(t *testing.T) *fixture {
 		// Auto-cancels scheduled by payment failures are not due in these
 		// tests: they are dropped.
 		Scheduler: jobs.SchedulerFunc(func(context.Context, *asynq.Task) error { return nil }),
-		Metrics: metrics.New(), Log: log, Now: time.Now, PaymentHold: 2 * time.Hour,
+		Metrics:   metrics.New(), Log: log, Now: time.Now, PaymentHold: 2 * time.Hour,
 	})
 	tx, err := notifications.NewTwilioTexter(twSID, twToken, "+15557122661", f.twilio.URL())
 	if err != nil {
