@@ -8,13 +8,13 @@ import (
 )
 
 // holds queues the auto-cancel of every unpaid payment_pending booking
-// whose hold expired more than HoldGrace ago and was never cancelled: the
+// whose hold expired more than Options.HoldGrace ago and was never cancelled: the
 // scheduled task was lost (a Redis without persistence) or never ran. It
 // is the same task, under the same id: the worker applies the same rule
 // and email, and a scheduled copy that still fires changes nothing.
 func (r *Reconciler) holds(ctx context.Context, o Options) Report {
 	rep := Report{Source: SourceHolds}
-	bs, err := r.c.Store.ExpiredHolds(ctx, r.c.Now().Add(-HoldGrace))
+	bs, err := r.c.Store.ExpiredHolds(ctx, r.c.Now().Add(-o.HoldGrace))
 	if err != nil {
 		rep.Err = err
 		return rep

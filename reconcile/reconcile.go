@@ -30,9 +30,9 @@ const (
 	// DefaultSMSGrace is how long an SMS may stay without a final status
 	// before Twilio is asked about it.
 	DefaultSMSGrace = 10 * time.Minute
-	// HoldGrace is how late an auto-cancel must be before reconcile queues
-	// it itself: the scheduled task gets the first minute.
-	HoldGrace = time.Minute
+	// DefaultHoldGrace is how late an auto-cancel must be before reconcile
+	// queues it itself: the scheduled task gets the first minute.
+	DefaultHoldGrace = time.Minute
 )
 
 // Source names, the values of Report.Source and of the source label.
@@ -81,6 +81,8 @@ type Options struct {
 	Since time.Duration
 	// SMSGrace: 0 is DefaultSMSGrace.
 	SMSGrace time.Duration
+	// HoldGrace: 0 is DefaultHoldGrace.
+	HoldGrace time.Duration
 	// DryRun finds what is missing and queues nothing.
 	DryRun bool
 }
@@ -124,6 +126,9 @@ func (r *Reconciler) Run(ctx context.Context, o Options) []Report {
 	}
 	if o.SMSGrace <= 0 {
 		o.SMSGrace = DefaultSMSGrace
+	}
+	if o.HoldGrace <= 0 {
+		o.HoldGrace = DefaultHoldGrace
 	}
 	reps := []Report{r.stripe(ctx, o), r.twilio(ctx, o), r.holds(ctx, o)}
 	for _, rep := range reps {

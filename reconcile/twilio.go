@@ -56,6 +56,10 @@ func (r *Reconciler) twilio(ctx context.Context, o Options) Report {
 	return rep
 }
 
+// sentRank is the rank of "sent": statuses below it (accepted, queued,
+// sending) say only that the message has not left yet, and are not applied.
+var sentRank, _ = bookings.SMSRank("sent")
+
 // twilioMessage reconciles the SMS of booking b.
 func (r *Reconciler) twilioMessage(ctx context.Context, rep *Report, o Options, b bookings.Booking) error {
 	log := r.c.Log.With("component", "reconcile", "source", SourceTwilio, "booking_id", b.ID, "message_sid", b.SMSMessageSID)
@@ -65,8 +69,11 @@ func (r *Reconciler) twilioMessage(ctx context.Context, rep *Report, o Options, 
 		log.Error("could not fetch the message from Twilio", "err", err)
 		return err
 	}
+	if rank, _ := bookings.SMSRank(st.Status); rank < sentRank {
+		return nil // not sent yet: no news a callback would bring
+	}
 	if _, up := bookings.ApplySMSStatus(b, st.Status, r.c.Now()); !up.Changed {
-		return nil // the booking is there already (or Twilio has no news)
+		return nil // the booking is there already
 	}
 	key := b.SMSMessageSID + ":" + st.Status
 	done, err := r.applied(ctx, SourceTwilio, key)
