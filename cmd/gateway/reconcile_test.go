@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/queue"
+	"github.com/reserveeasy/gateway/queue/redistest"
 	"github.com/reserveeasy/gateway/reconcile/stripetest"
 )
 
@@ -166,5 +170,51 @@ func TestReconcileInterval(t *testing.T) {
 	})
 	if n := len(sd.Requests()); n == 0 {
 		t.Error("the Stripe double was never asked")
+	}
+}
+
+// TestReconcileCommandFailures: a Stripe API failing is reported with a
+// non-zero exit while the other sources still run (Twilio skipped when no
+// SMS go through it); and while another process holds the reconcile lease,
+// the command refuses to run alongside it.
+func TestReconcileCommandFailures(t *testing.T) {
+	sd := stripetest.Start(t, e2eStripeKey)
+	sd.Fail(http.StatusInternalServerError)
+	redisURL := redistest.URL(t, redistest.DBCommand)
+	env := gatewayEnv(map[string]string{"REDIS_URL": redisURL,
+		"DATABASE_URL":   "sqlite:" + filepath.Join(t.TempDir(), "gw.db"),
+		"STRIPE_API_KEY": e2eStripeKey, "STRIPE_API_BASE_URL": sd.URL()})
+	var out outputBuffer
+	err := run(t.Context(), []string{"reconcile"}, env, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "reconcile failed for stripe") {
+		t.Errorf("reconcile with Stripe failing = %v, want an error naming stripe\n%s", err, out.String())
+	}
+	if f := reportFields(out.String(), "holds"); len(f) != 5 {
+		t.Errorf("holds did not run: %v\n%s", f, out.String())
+	}
+	for _, want := range []string{"twilio  skipped: no SMS are sent through Twilio", "stripe: FAILED:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+
+	r, err := queue.Open(t.Context(), redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	other := queue.NewLease(r, reconcileLeaseName, time.Minute)
+	if ok, err := other.Try(t.Context()); !ok || err != nil {
+		t.Fatalf("take the lease as another process: %v, %v", ok, err)
+	}
+	defer other.Release(context.Background())
+	sd.Fail(0)
+	out = outputBuffer{}
+	err = run(t.Context(), []string{"reconcile"}, env, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "another reconcile is running") {
+		t.Errorf("reconcile while the lease is held = %v, want it refused", err)
+	}
+	if len(sd.Requests()) != 2 {
+		t.Errorf("Stripe asked %d times, want 2 (one try and its retry, the refused run none)", len(sd.Requests()))
 	}
 }
