@@ -28,7 +28,13 @@ const e2eStripeKey = "rk_test_e2e_reconcile"
 // every twin to the state of the booking that got its webhooks; the lost
 // webhook arriving late, and a second run, change nothing.
 func TestReconcileRestoresLostWebhooks(t *testing.T) {
-	e := startE2E(t, "postgres")
+	for _, kind := range []string{"postgres", "sqlite"} {
+		t.Run(kind, func(t *testing.T) { testReconcileRestores(t, kind) })
+	}
+}
+
+func testReconcileRestores(t *testing.T, kind string) {
+	e := startE2E(t, kind)
 	sd := stripetest.Start(t, e2eStripeKey)
 	stripeEvent := func(s *story, name, typ, piStatus string) {
 		sd.Add(stripetest.Event{ID: "evt_" + name + "_" + s.tag, Type: typ, Created: time.Now().Unix(),
