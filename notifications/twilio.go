@@ -125,6 +125,10 @@ type MessageState struct {
 	ErrorCode   string // "" when none
 }
 
+// ErrNoSuchMessage means Twilio does not know the message (404): deleted,
+// or sent from another account.
+var ErrNoSuchMessage = errors.New("twilio has no such message")
+
 // FetchMessage asks Twilio for the message with sid (GET
 // /2010-04-01/Accounts/{sid}/Messages/{sid}.json): its status now.
 func (t *TwilioTexter) FetchMessage(ctx context.Context, sid string) (MessageState, error) {
@@ -134,6 +138,9 @@ func (t *TwilioTexter) FetchMessage(ctx context.Context, sid string) (MessageSta
 	msg, err := api.FetchMessage(sid, nil)
 	if err == nil && (msg.Status == nil || *msg.Status == "") {
 		err = errors.New("response has no status")
+	}
+	if err != nil && rt.status == http.StatusNotFound {
+		return MessageState{}, fmt.Errorf("fetch sms %s: %w: %w", sid, ErrNoSuchMessage, err)
 	}
 	if err != nil {
 		return MessageState{}, fmt.Errorf("fetch sms %s: %w", sid, classifyTwilio(err, rt.status))

@@ -226,8 +226,8 @@ func TestTwilioTexterFetchesMessage(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("FetchMessage (-want +got):\n%s", diff)
 	}
-	if _, err := tx.FetchMessage(t.Context(), "SM00000000000000000000000000000000"); err == nil {
-		t.Error("FetchMessage of an unknown sid: no error")
+	if _, err := tx.FetchMessage(t.Context(), "SM00000000000000000000000000000000"); !errors.Is(err, ErrNoSuchMessage) {
+		t.Errorf("FetchMessage of an unknown sid = %v, want ErrNoSuchMessage", err)
 	}
 	srv.Fail(http.StatusInternalServerError)
 	if _, err := tx.FetchMessage(t.Context(), rcpt.ProviderID); err == nil || errors.Is(err, ErrPermanent) {

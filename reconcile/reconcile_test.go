@@ -232,7 +232,8 @@ func TestHoldCancelledOnce(t *testing.T) {
 // TestTwilioStatusApplied: an SMS whose failure callback was lost is
 // fetched from Twilio and its status applied, with the fallback email
 // once; the real callback arriving later changes nothing; a fresh SMS (in
-// its grace period) is not fetched; a second run applies nothing.
+// its grace period) is not fetched, one Twilio does not know is skipped;
+// a second run applies nothing.
 func TestTwilioStatusApplied(t *testing.T) {
 	f := newFixture(t)
 	old := time.Now().Add(-time.Hour)
@@ -240,9 +241,11 @@ func TestTwilioStatusApplied(t *testing.T) {
 	lost := f.booking(bookings.Booking{SMSMessageSID: m.SID, SMSStatus: "queued", UpdatedAt: old, CreatedAt: old})
 	mDelivered := f.twilio.AddMessage(twiliotest.Message{AccountSID: twSID, To: "+15550002222", Status: "delivered"})
 	fresh := f.booking(bookings.Booking{CustomerPhone: "+15550002222", SMSMessageSID: mDelivered.SID, SMSStatus: "queued"})
+	// An SMS Twilio does not know (deleted): skipped, not a failure.
+	f.booking(bookings.Booking{CustomerPhone: "+15550003333", SMSMessageSID: "SM00000000000000000000000000000000", SMSStatus: "sent", UpdatedAt: old})
 
 	reps := f.run(reconcile.Options{})
-	if diff := cmp.Diff(counts{LookedAt: 1, Missing: 1, Applied: 1}, countsOf(reps["twilio"])); diff != "" || reps["twilio"].Err != nil {
+	if diff := cmp.Diff(counts{LookedAt: 2, Missing: 1, Applied: 1}, countsOf(reps["twilio"])); diff != "" || reps["twilio"].Err != nil {
 		t.Fatalf("twilio report (-want +got):\n%s err %v", diff, reps["twilio"].Err)
 	}
 	f.work()

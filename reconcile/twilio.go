@@ -64,6 +64,12 @@ var sentRank, _ = bookings.SMSRank("sent")
 func (r *Reconciler) twilioMessage(ctx context.Context, rep *Report, o Options, b bookings.Booking) error {
 	log := r.c.Log.With("component", "reconcile", "source", SourceTwilio, "booking_id", b.ID, "message_sid", b.SMSMessageSID)
 	st, err := r.c.Twilio.FetchMessage(ctx, b.SMSMessageSID)
+	if errors.Is(err, notifications.ErrNoSuchMessage) {
+		// Nothing to apply, and nothing a retry would change: not a
+		// failure of the source.
+		log.Warn("Twilio does not know the message (deleted, or sent from another account); skipped")
+		return nil
+	}
 	if err != nil {
 		r.failedItem(rep)
 		log.Error("could not fetch the message from Twilio", "err", err)
