@@ -130,18 +130,21 @@ func printReports(w io.Writer, reps []reconcile.Report, dry bool) {
 	}
 }
 
-// reconcileEvery runs the reconciliation every interval until ctx ends,
-// one run at a time per deployment (the reconcile lease): a worker whose
-// turn it is not skips the tick.
+// reconcileEvery runs the reconciliation at start (a restart often
+// follows the outage that lost webhooks) and then every interval until ctx
+// ends, one run at a time per deployment (the reconcile lease): a worker
+// whose turn it is not skips the tick.
 func (a *app) reconcileEvery(ctx context.Context, rec *reconcile.Reconciler, interval time.Duration) {
 	lease := queue.NewLease(a.redis, reconcileLeaseName, reconcileLease)
 	t := time.NewTicker(interval)
 	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
 		}
 		if !a.migrated.Load() {
 			continue
