@@ -51,6 +51,21 @@ type Store interface {
 	// Events lists webhook_events, newest first, filtered by f.
 	Events(ctx context.Context, f EventFilter) ([]EventRecord, error)
 
+	// ReconcilePoint returns where the reconciliation of source last got
+	// to (table reconcile_state), or the zero time when it never ran.
+	ReconcilePoint(ctx context.Context, source string) (time.Time, error)
+	// SetReconcilePoint records where the reconciliation of source got to.
+	SetReconcilePoint(ctx context.Context, source string, at time.Time) error
+	// ExpiredHolds lists the bookings an auto-cancel is due for: status
+	// payment_pending, deposit not paid, never cancelled, hold_expires_at
+	// before before; oldest hold first.
+	ExpiredHolds(ctx context.Context, before time.Time) ([]Booking, error)
+	// UnfinishedSMS lists the bookings whose confirmation SMS (a Twilio
+	// sid, SM..., in sms_message_sid) was sent after after and before
+	// before (its notification's sent_at, else the booking's updated_at)
+	// and whose sms_status is not final (FinalSMSStatuses); oldest first.
+	UnfinishedSMS(ctx context.Context, after, before time.Time) ([]Booking, error)
+
 	// Ping checks the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -23,6 +23,20 @@ func SMSRank(status string) (int, bool) {
 	return r, ok
 }
 
+// FinalSMSStatuses are the Twilio message statuses after which Twilio
+// sends no further callback: a message in any other status may still move.
+var FinalSMSStatuses = []string{"delivered", "undelivered", "failed", "read", "canceled"}
+
+// SMSFinal reports whether status is one of FinalSMSStatuses.
+func SMSFinal(status string) bool {
+	for _, f := range FinalSMSStatuses {
+		if status == f {
+			return true
+		}
+	}
+	return false
+}
+
 // SMSFailed reports whether status means the message will not arrive.
 func SMSFailed(status string) bool {
 	return status == "failed" || status == "undelivered"

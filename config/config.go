@@ -54,6 +54,16 @@ type Config struct {
 	TwilioFromNumber string
 	TwilioAPIBaseURL string
 
+	// StripeAPIKey is the restricted key (Events: read) gateway reconcile
+	// lists events with; "" leaves Stripe unreconciled.
+	StripeAPIKey string
+	// StripeAPIBaseURL is where the Stripe API client sends requests; ""
+	// is Stripe's own API.
+	StripeAPIBaseURL string
+	// ReconcileInterval runs the reconciliation inside workers this often;
+	// 0 is off.
+	ReconcileInterval time.Duration
+
 	SMTPURL      *url.URL // nil: emails are logged, not sent
 	EmailFrom    string
 	SupportEmail string
@@ -115,6 +125,9 @@ func Load(getenv func(string) string) (Config, error) {
 		TwilioAccountSID:     p.str("TWILIO_ACCOUNT_SID", ""),
 		TwilioFromNumber:     p.str("TWILIO_FROM_NUMBER", ""),
 		TwilioAPIBaseURL:     strings.TrimRight(p.httpURL("TWILIO_API_BASE_URL"), "/"),
+		StripeAPIKey:         p.stripeAPIKey("STRIPE_API_KEY"),
+		StripeAPIBaseURL:     strings.TrimRight(p.httpURL("STRIPE_API_BASE_URL"), "/"),
+		ReconcileInterval:    p.duration("RECONCILE_INTERVAL", 0),
 		SMTPURL:              p.smtpURL("SMTP_URL"),
 		EmailFrom:            p.email("EMAIL_FROM", DefaultEmailFrom),
 		SupportEmail:         p.email("SUPPORT_EMAIL", ""),
@@ -167,6 +180,9 @@ func (c Config) String() string {
 	kv("TWILIO_ACCOUNT_SID", c.TwilioAccountSID)
 	kv("TWILIO_FROM_NUMBER", c.TwilioFromNumber)
 	kv("TWILIO_API_BASE_URL", c.TwilioAPIBaseURL)
+	kv("STRIPE_API_KEY", redactList([]string{c.StripeAPIKey}))
+	kv("STRIPE_API_BASE_URL", c.StripeAPIBaseURL)
+	kv("RECONCILE_INTERVAL", orOff(c.ReconcileInterval))
 	smtp := ""
 	if c.SMTPURL != nil {
 		smtp = c.SMTPURL.Redacted()
@@ -187,6 +203,14 @@ func (c Config) String() string {
 	kv("LOG_FORMAT", c.LogFormat)
 	kv("MIGRATE", c.Migrate)
 	return strings.TrimSpace(b.String())
+}
+
+// orOff describes an optional interval: "off" when zero.
+func orOff(d time.Duration) string {
+	if d == 0 {
+		return "off"
+	}
+	return d.String()
 }
 
 // redactList says how many secrets are set without showing any.

@@ -59,6 +59,9 @@ func TestLoadValues(t *testing.T) {
 		"OPS_USERNAME":          "ops",
 		"OPS_PASSWORD":          "hunter2",
 		"REDIS_MIN_REPLICAS":    "2",
+		"STRIPE_API_KEY":        "rk_test_reconcile",
+		"STRIPE_API_BASE_URL":   "http://127.0.0.1:12111/",
+		"RECONCILE_INTERVAL":    "15m",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -68,11 +71,12 @@ func TestLoadValues(t *testing.T) {
 	}
 	if c.PublicBaseURL != "https://api.reserveeasy.com" || c.PaymentHold != 90*time.Second ||
 		c.MaxBodyBytes != 2048 || c.LogLevel != slog.LevelDebug || c.LogFormat != "json" ||
-		c.Migrate || !c.SendsSMS() || c.SMTPURL.Host != "mail:1025" || c.EmbeddedRedis() || c.RedisMinReplicas != 2 {
+		c.Migrate || !c.SendsSMS() || c.SMTPURL.Host != "mail:1025" || c.EmbeddedRedis() || c.RedisMinReplicas != 2 ||
+		c.StripeAPIKey != "rk_test_reconcile" || c.StripeAPIBaseURL != "http://127.0.0.1:12111" || c.ReconcileInterval != 15*time.Minute {
 		t.Errorf("unexpected config: %+v", c)
 	}
 	s := c.String()
-	for _, secret := range []string{"whsec_a", "whsec_b", "tok1", "secret", "hunter2", ":pw@"} {
+	for _, secret := range []string{"whsec_a", "whsec_b", "tok1", "secret", "hunter2", ":pw@", "rk_test_reconcile"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("String() leaks %q: %s", secret, s)
 		}
@@ -110,6 +114,11 @@ func TestLoadErrors(t *testing.T) {
 		{"livemode", "STRIPE_LIVEMODE", "live", "STRIPE_LIVEMODE: \"live\" is not a boolean"},
 		{"min replicas", "REDIS_MIN_REPLICAS", "one", "REDIS_MIN_REPLICAS: \"one\" is not a non-negative integer"},
 		{"negative min replicas", "REDIS_MIN_REPLICAS", "-1", "REDIS_MIN_REPLICAS: \"-1\" is not a non-negative integer"},
+		{"webhook secret as api key", "STRIPE_API_KEY", "whsec_abc", "STRIPE_API_KEY: is a webhook signing secret (whsec_...), not an API key"},
+		{"publishable key", "STRIPE_API_KEY", "pk_test_1", "STRIPE_API_KEY: is a publishable key"},
+		{"not a key", "STRIPE_API_KEY", "hello", "STRIPE_API_KEY: is not a Stripe API key"},
+		{"stripe api url", "STRIPE_API_BASE_URL", "localhost:12111", "STRIPE_API_BASE_URL:"},
+		{"reconcile interval", "RECONCILE_INTERVAL", "hourly", "RECONCILE_INTERVAL: \"hourly\" is not a Go duration"},
 		{"min replicas on the embedded redis", "REDIS_MIN_REPLICAS", "1", "REDIS_MIN_REPLICAS: 1 needs REDIS_URL"},
 	}
 	for _, tt := range tests {

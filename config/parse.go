@@ -59,6 +59,23 @@ func (p *parser) stripeSecrets(name string) []string {
 	return secrets
 }
 
+// stripeAPIKey reads the Stripe API key reconcile lists events with: a
+// secret (sk_...) or, better, restricted (rk_...) key. A webhook signing
+// secret pasted here by mistake is named as such.
+func (p *parser) stripeAPIKey(name string) string {
+	v := p.str(name, "")
+	switch {
+	case v == "":
+	case strings.HasPrefix(v, "whsec_"):
+		p.fail(name, "is a webhook signing secret (whsec_...), not an API key: want a restricted key rk_... with Events: read (it belongs in STRIPE_WEBHOOK_SECRET)")
+	case strings.HasPrefix(v, "pk_"):
+		p.fail(name, "is a publishable key (pk_...), which cannot list events: want a restricted key rk_... with Events: read")
+	case !strings.HasPrefix(v, "rk_") && !strings.HasPrefix(v, "sk_") || len(v) <= 3:
+		p.fail(name, "is not a Stripe API key (want a restricted key rk_... with Events: read, or sk_...)")
+	}
+	return v
+}
+
 // optionalBool reads a boolean that may be unset (nil).
 func (p *parser) optionalBool(name string) *bool {
 	if p.str(name, "") == "" {

@@ -5,6 +5,7 @@ package jobs
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -44,6 +45,16 @@ var stripeEventTypes = map[string]string{
 	"payment_intent.succeeded":      TypePaymentSucceeded,
 	"payment_intent.payment_failed": TypePaymentFailed,
 	"charge.refunded":               TypeChargeRefunded,
+}
+
+// StripeEventTypes lists the Stripe event types the gateway handles, sorted.
+func StripeEventTypes() []string {
+	out := make([]string, 0, len(stripeEventTypes))
+	for t := range stripeEventTypes {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // StripeTaskType returns the task type for a Stripe event type, or false
@@ -200,9 +211,14 @@ func NewAutoCancelTask(a AutoCancel) (*asynq.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode auto-cancel for booking %d: %w", a.BookingID, err)
 	}
-	id := fmt.Sprintf("hold:%d:%d", a.BookingID, a.HoldExpiresAt.Unix())
-	return asynq.NewTask(TypeAutoCancel, b, asynq.TaskID(id), asynq.Queue(QueueHolds),
+	return asynq.NewTask(TypeAutoCancel, b, asynq.TaskID(AutoCancelTaskID(a)), asynq.Queue(QueueHolds),
 		asynq.MaxRetry(MaxRetry), asynq.Timeout(taskTimeout), asynq.ProcessAt(ceilSecond(a.HoldExpiresAt))), nil
+}
+
+// AutoCancelTaskID is the task id of the auto-cancel of one hold: whoever
+// queues it (the payment-failed worker, reconcile), one task per hold.
+func AutoCancelTaskID(a AutoCancel) string {
+	return fmt.Sprintf("hold:%d:%d", a.BookingID, a.HoldExpiresAt.Unix())
 }
 
 // ceilSecond rounds t up to a whole second: Asynq keeps due times in whole

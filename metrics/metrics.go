@@ -33,7 +33,25 @@ type Metrics struct {
 	Transitions   *prometheus.CounterVec   // kind
 	Notifications *prometheus.CounterVec   // channel, outcome (sent, logged, failed, retried)
 	ReplicaWaits  *prometheus.CounterVec   // outcome (confirmed, short)
+	Reconciled    *prometheus.CounterVec   // source, outcome (see ReconcileOutcomes)
 }
+
+// Sources of gateway reconcile, the values of the source label of
+// gateway_reconciled_total.
+var ReconcileSources = []string{"stripe", "twilio", "holds"}
+
+// Outcomes of gateway reconcile per item looked at, the values of the
+// outcome label of gateway_reconciled_total: every item is checked; a
+// missing one (the webhook never arrived, the hold was never cancelled)
+// is then applied (its task queued), already_queued (its task is in Redis
+// already) or an error; a dry run stops at missing.
+const (
+	ReconcileChecked       = "checked"
+	ReconcileMissing       = "missing"
+	ReconcileApplied       = "applied"
+	ReconcileAlreadyQueued = "already_queued"
+	ReconcileError         = "error"
+)
 
 // Outcomes of a wait for Redis replicas (REDIS_MIN_REPLICAS), the values of
 // the outcome label of gateway_redis_replica_waits_total.
@@ -86,9 +104,13 @@ func New() *Metrics {
 			Name: "gateway_redis_replica_waits_total",
 			Help: "Waits for REDIS_MIN_REPLICAS Redis replicas to confirm a webhook's task, by outcome (confirmed, short: answered 503).",
 		}, []string{"outcome"}),
+		Reconciled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_reconciled_total",
+			Help: "Items gateway reconcile looked at, by source (stripe, twilio, holds) and outcome (checked, missing, applied, already_queued, error).",
+		}, []string{"source", "outcome"}),
 	}
 	m.Registry.MustRegister(m.Webhooks, m.IngestSeconds, m.HTTPRequests, m.HTTPSeconds,
-		m.Tasks, m.TaskSeconds, m.Transitions, m.Notifications, m.ReplicaWaits,
+		m.Tasks, m.TaskSeconds, m.Transitions, m.Notifications, m.ReplicaWaits, m.Reconciled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, p := range []string{"stripe", "twilio"} {
 		for _, o := range []string{OutcomeAccepted, OutcomeDuplicate, OutcomeIgnored, OutcomeInvalidSignature,
@@ -98,6 +120,11 @@ func New() *Metrics {
 	}
 	m.ReplicaWaits.WithLabelValues(ReplicasConfirmed)
 	m.ReplicaWaits.WithLabelValues(ReplicasShort)
+	for _, src := range ReconcileSources {
+		for _, o := range []string{ReconcileChecked, ReconcileMissing, ReconcileApplied, ReconcileAlreadyQueued, ReconcileError} {
+			m.Reconciled.WithLabelValues(src, o)
+		}
+	}
 	return m
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -184,6 +185,46 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// MessageState is what Twilio says of one message it took.
+type MessageState struct {
+	SID, Status string
+	To, From    string
+	ErrorCode   string // "" when none
+}
+
+// ErrNoSuchMessage means Twilio does not know the message (404): deleted,
+// or sent from another account.
+var ErrNoSuchMessage = errors.New("twilio has no such message")
+
+// FetchMessage asks Twilio for the message with sid (GET
+// /2010-04-01/Accounts/{sid}/Messages/{sid}.json): its status now.
+func (t *TwilioTexter) FetchMessage(ctx context.Context, sid string) (MessageState, error) {
+	ctx, cancel := context.WithTimeout(ctx, twilioTimeout)
+	defer cancel()
+	api, rt := t.client(ctx)
+	msg, err := api.FetchMessage(sid, nil)
+	if err == nil && (msg.Status == nil || *msg.Status == "") {
+		err = errors.New("response has no status")
+	}
+	if err != nil && rt.status == http.StatusNotFound {
+		return MessageState{}, fmt.Errorf("fetch sms %s: %w: %w", sid, ErrNoSuchMessage, err)
+	}
+	if err != nil {
+		return MessageState{}, fmt.Errorf("fetch sms %s: %w", sid, classifyTwilio(err, rt.status, rt.wrote.Load()))
+	}
+	st := MessageState{SID: sid, Status: *msg.Status}
+	if msg.To != nil {
+		st.To = *msg.To
+	}
+	if msg.From != nil {
+		st.From = *msg.From
+	}
+	if msg.ErrorCode != nil && *msg.ErrorCode != 0 {
+		st.ErrorCode = strconv.Itoa(*msg.ErrorCode)
+	}
+	return st, nil
 }
 
 // classifyTwilio wraps ErrPermanent around a 4xx answer, which means Twilio

@@ -210,3 +210,31 @@ func assertSMSFails(t *testing.T, ctx context.Context, tx *TwilioTexter, wantPer
 	}
 	return err
 }
+
+func TestTwilioTexterFetchesMessage(t *testing.T) {
+	srv := twiliotest.Start(t, twiliotest.Config{AccountSID: testSID, AuthToken: testToken})
+	tx, err := NewTwilioTexter(testSID, testToken, "+15557122661", srv.URL()+"/proxy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcpt, err := tx.SendSMS(t.Context(), SMS{To: "+15559876543", Body: "Booked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetStatus(rcpt.ProviderID, "failed", 30008)
+	got, err := tx.FetchMessage(t.Context(), rcpt.ProviderID)
+	if err != nil {
+		t.Fatalf("FetchMessage: %v", err)
+	}
+	want := MessageState{SID: rcpt.ProviderID, Status: "failed", To: "+15559876543", From: "+15557122661", ErrorCode: "30008"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FetchMessage (-want +got):\n%s", diff)
+	}
+	if _, err := tx.FetchMessage(t.Context(), "SM00000000000000000000000000000000"); !errors.Is(err, ErrNoSuchMessage) {
+		t.Errorf("FetchMessage of an unknown sid = %v, want ErrNoSuchMessage", err)
+	}
+	srv.Fail(http.StatusInternalServerError)
+	if _, err := tx.FetchMessage(t.Context(), rcpt.ProviderID); err == nil || errors.Is(err, ErrPermanent) {
+		t.Errorf("FetchMessage on a 500 = %v, want a transient error", err)
+	}
+}

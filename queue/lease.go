@@ -120,3 +120,42 @@ func (l *Lease) Run(ctx context.Context) {
 		}
 	}
 }
+
+// Hold runs fn while holding the lease: it takes the lease (false, nil
+// without running fn when another process holds it), renews it every
+// ttl/3 while fn runs, cancels fn's context if another process takes it
+// over meanwhile, and releases it when fn returns. It makes a job run at
+// most once at a time per deployment.
+func (l *Lease) Hold(ctx context.Context, fn func(ctx context.Context) error) (bool, error) {
+	ok, err := l.Try(ctx)
+	if err != nil || !ok {
+		return false, err
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		t := time.NewTicker(l.ttl / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-fctx.Done():
+				return
+			case <-t.C:
+			}
+			if held, err := l.Try(fctx); err == nil && !held {
+				cancel() // taken over: stop rather than run twice
+				return
+			}
+		}
+	}()
+	err = fn(fctx)
+	cancel()
+	<-renewed
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer rcancel()
+	if rerr := l.Release(rctx); rerr != nil && err == nil {
+		err = rerr
+	}
+	return true, err
+}

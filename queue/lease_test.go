@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -74,6 +75,32 @@ func TestLeaseRun(t *testing.T) {
 		<-done
 		if a.Held() || !try(t, b) {
 			t.Error("a's lease was not released when Run ended")
+		}
+	})
+}
+
+// TestLeaseHold: Hold runs its function while no other process holds the
+// lease, refuses to while one does, and releases it afterwards.
+func TestLeaseHold(t *testing.T) {
+	backends(t, func(t *testing.T, r *queue.Redis, _ string) {
+		a, b := queue.NewLease(r, "test-hold", time.Minute), queue.NewLease(r, "test-hold", time.Minute)
+		var inner bool
+		ran, err := a.Hold(t.Context(), func(ctx context.Context) error {
+			ran, err := b.Hold(ctx, func(context.Context) error { inner = true; return nil })
+			if ran || err != nil {
+				t.Errorf("second Hold while the first runs = %v, %v; want false, nil", ran, err)
+			}
+			return errors.New("job failed")
+		})
+		if !ran || err == nil || err.Error() != "job failed" {
+			t.Errorf("Hold = %v, %v; want true and the job's error", ran, err)
+		}
+		if inner {
+			t.Error("the second holder ran its job while the first held the lease")
+		}
+		ran, err = b.Hold(t.Context(), func(context.Context) error { return nil })
+		if !ran || err != nil {
+			t.Errorf("Hold after release = %v, %v; want true, nil", ran, err)
 		}
 	})
 }

@@ -62,7 +62,7 @@ READ_SETTINGS=$(find config -maxdepth 1 -name '*.go' ! -name '*_test.go' -exec g
 # compose and .env.example may pass them through (empty), and the gateway
 # ignores them until they are implemented. Once config reads one, it is
 # checked like the others; drop it from here then.
-PLANNED_SETTINGS="STRIPE_API_KEY STRIPE_API_BASE_URL RECONCILE_INTERVAL"
+PLANNED_SETTINGS=""
 # Every known setting: compose and .env.example may name only these, and
 # they are unset below so that compose's defaults are checked rather than
 # this shell's values.

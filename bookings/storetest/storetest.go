@@ -51,6 +51,9 @@ func Run(t *testing.T, open func(t *testing.T) bookings.Store) {
 		{"Notifications", testNotifications},
 		{"ClaimNotification", testClaimNotification},
 		{"Events", testEvents},
+		{"ReconcilePoint", testReconcilePoint},
+		{"ExpiredHolds", testExpiredHolds},
+		{"UnfinishedSMS", testUnfinishedSMS},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {

@@ -68,6 +68,7 @@ func commands() []command {
 		{"replay", "gateway replay (--event ID | --type T | --all)", "run archived tasks again", runReplay, true},
 		{"trigger", "gateway trigger TYPE --booking ID", "post one signed event of a chosen type for a booking, offline (Stripe and Twilio)", runTrigger, true},
 		{"bookings", "gateway bookings create --name --phone --email", "create a booking to test against", runBookings, true},
+		{"reconcile", "gateway reconcile [--since DURATION] [--dry-run]", "recover what webhooks missed, from Stripe's and Twilio's APIs and the database's holds", runReconcile, true},
 		{"healthcheck", "gateway healthcheck", "exit 0 when this gateway's /readyz answers 200 (container healthchecks)", runHealthcheck, false},
 	}
 }

@@ -76,6 +76,14 @@ func serve(ctx context.Context, e *env, r role) error {
 			closeAll(servers)
 			return fmt.Errorf("start worker: %w", err)
 		}
+		if every := a.cfg.ReconcileInterval; every > 0 {
+			rec := newReconciler(a.cfg, a.store, a.redis, m, a.log)
+			rctx, stopReconcile := context.WithCancel(ctx)
+			reconcileDone := make(chan struct{})
+			go func() { a.reconcileEvery(rctx, rec, every); close(reconcileDone) }()
+			defer func() { stopReconcile(); <-reconcileDone }() // before Redis closes
+			a.log.Info("reconciling periodically", "interval", every.String())
+		}
 	}
 	a.banner(e, servers, r)
 	if a.redis.Embedded != nil {

@@ -46,6 +46,8 @@ type e2e struct {
 	tw    *twiliotest.Server
 	insp  *asynq.Inspector
 	pg    bool // the store is PostgreSQL (placeholders $n)
+	// env is the gateway's environment, for commands run beside it.
+	env map[string]string
 }
 
 // startE2E starts the gateway on a fresh database of kind "postgres" or
@@ -94,6 +96,7 @@ func startE2EWith(t *testing.T, kind string, env map[string]string) *e2e {
 	for k, v := range env {
 		settings[k] = v
 	}
+	e.env = settings
 	e.g = startGateway(t, []string{"serve"}, settings)
 	if e.g.addr != addr {
 		t.Fatalf("gateway listens on %q, want %q", e.g.addr, addr)

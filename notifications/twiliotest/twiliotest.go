@@ -2,9 +2,11 @@
 // httptest server implementing POST /2010-04-01/Accounts/{sid}/Messages.json
 // (under any path prefix) that records each request, answers like Twilio
 // with a message resource carrying a unique sid, and can be told to fail,
-// or to take a message and then drop the connection; and GET of the same
-// path, the Messages list filtered on To, From and DateSent> (newest
-// first, paged with PageSize, Page and next_page_uri).
+// or to take a message and then drop the connection; GET of the same path,
+// the Messages list filtered on To, From and DateSent> (newest first, paged
+// with PageSize, Page and next_page_uri); and GET
+// /2010-04-01/Accounts/{sid}/Messages/{MessageSid}.json. A created message
+// is queued until SetStatus moves it on.
 package twiliotest
 
 import (
@@ -52,6 +54,10 @@ type Message struct {
 	// DateCreated is when the message was created; DateSent when it was
 	// sent: at once, or zero while HoldSending keeps it queued.
 	DateCreated, DateSent time.Time
+	// Status is the message's status now ("queued" when created) and
+	// ErrorCode its error code (0: none); see SetStatus.
+	Status    string
+	ErrorCode int
 }
 
 // Fault is what happens to a request after the server took its message.
@@ -85,8 +91,12 @@ type answer struct {
 	body   string
 }
 
-// messagesPath matches the Messages resource under any prefix.
-var messagesPath = regexp.MustCompile(`/2010-04-01/Accounts/([^/]+)/Messages\.json$`)
+// messagesPath matches the Messages resource under any prefix, and
+// messagePath one message.
+var (
+	messagesPath = regexp.MustCompile(`/2010-04-01/Accounts/([^/]+)/Messages\.json$`)
+	messagePath  = regexp.MustCompile(`/2010-04-01/Accounts/([^/]+)/Messages/([^/]+)\.json$`)
+)
 
 // Start starts a fake Twilio API that stops when tb ends.
 func Start(tb testing.TB, cfg Config) *Server {
@@ -113,6 +123,36 @@ func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Message(nil), s.messages...)
+}
+
+// SetStatus moves the message with sid to status (with errorCode, 0 for
+// none), as the carrier would, without calling its StatusCallback: a
+// fetch of the message answers it. It reports whether the message exists.
+func (s *Server) SetStatus(sid, status string, errorCode int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.messages {
+		if s.messages[i].SID == sid {
+			s.messages[i].Status, s.messages[i].ErrorCode = status, errorCode
+			return true
+		}
+	}
+	return false
+}
+
+// AddMessage makes the server know a message it did not create (one sent
+// before the test), in the given status, and returns it with its sid.
+func (s *Server) AddMessage(m Message) Message {
+	if m.SID == "" {
+		m.SID = newSID()
+	}
+	if m.Status == "" {
+		m.Status = "queued"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.messages = append(s.messages, m)
+	return m
 }
 
 // Fail makes every later request fail with status and Twilio's error JSON
@@ -232,6 +272,9 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 			"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code)})
 		return status, b
 	}
+	if one := messagePath.FindStringSubmatch(req.Path); one != nil {
+		return s.fetch(r, req, one[1], one[2], fail)
+	}
 	m := messagesPath.FindStringSubmatch(req.Path)
 	switch {
 	case m == nil:
@@ -251,7 +294,7 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 		return fail(http.StatusBadRequest, 21602, "Message body is required.")
 	}
 	msg := Message{SID: newSID(), AccountSID: m[1], From: req.Form.Get("From"), To: req.Form.Get("To"),
-		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback"), DateCreated: time.Now().UTC()}
+		Body: req.Form.Get("Body"), StatusCallback: req.Form.Get("StatusCallback"), DateCreated: time.Now().UTC(), Status: "queued"}
 	s.mu.Lock()
 	if !s.holding {
 		msg.DateSent = msg.DateCreated
@@ -261,30 +304,64 @@ func (s *Server) respond(r *http.Request, req Request) (int, []byte) {
 	return http.StatusCreated, resource(msg)
 }
 
-// resource is the message resource Twilio answers on creation.
+// fetch answers GET .../Messages/{sid}.json with the message resource.
+func (s *Server) fetch(r *http.Request, req Request, account, sid string, fail func(status, code int, msg string) (int, []byte)) (int, []byte) {
+	switch {
+	case r.Method != http.MethodGet:
+		return fail(http.StatusMethodNotAllowed, 20004, "Method not allowed")
+	case req.User == "" || req.User != account ||
+		s.cfg.AccountSID != "" && (req.User != s.cfg.AccountSID || req.Pass != s.cfg.AuthToken):
+		return fail(http.StatusUnauthorized, 20003, "Authenticate")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.messages {
+		if m.SID == sid && m.AccountSID == account {
+			return http.StatusOK, resource(m)
+		}
+	}
+	return fail(http.StatusNotFound, 20404, "The requested resource "+req.Path+" was not found")
+}
+
+// resource is the message resource Twilio answers.
 func resource(m Message) []byte {
 	b, _ := json.Marshal(fields(m, false))
 	return b
 }
 
-// fields are the message resource's fields; a listed message that was
-// sent has its status and date_sent, any other is queued.
+// fields are the message resource's fields: its Status (SetStatus); a
+// listed message that was sent has its date_sent, and is "sent" rather than
+// "queued".
 func fields(m Message, listed bool) map[string]any {
 	created := m.DateCreated.Format(time.RFC1123Z)
 	uri := "/2010-04-01/Accounts/" + m.AccountSID + "/Messages/" + m.SID
 	var sent any
-	status := "queued"
+	status := m.Status
+	if status == "" {
+		status = "queued"
+	}
 	if listed && !m.DateSent.IsZero() {
-		sent, status = m.DateSent.Format(time.RFC1123Z), "sent"
+		sent = m.DateSent.Format(time.RFC1123Z)
+		if status == "queued" {
+			status = "sent"
+		}
 	}
 	return map[string]any{
 		"account_sid": m.AccountSID, "api_version": "2010-04-01", "body": m.Body,
 		"date_created": created, "date_sent": sent, "date_updated": created, "direction": "outbound-api",
-		"error_code": nil, "error_message": nil, "from": m.From, "messaging_service_sid": nil,
+		"error_code": errorCode(m.ErrorCode), "error_message": nil, "from": m.From, "messaging_service_sid": nil,
 		"num_media": "0", "num_segments": "1", "price": nil, "price_unit": "USD",
 		"sid": m.SID, "status": status, "to": m.To, "uri": uri + ".json",
 		"subresource_uris": map[string]string{"media": uri + "/Media.json"},
 	}
+}
+
+// errorCode is a message's error_code: null when none.
+func errorCode(code int) any {
+	if code == 0 {
+		return nil
+	}
+	return code
 }
 
 // newSID returns a message sid: "SM" and 32 random hex digits.

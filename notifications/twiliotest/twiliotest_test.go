@@ -67,8 +67,8 @@ func TestCreatesMessages(t *testing.T) {
 		t.Errorf("both messages got sid %s", sids[0])
 	}
 	want := []twiliotest.Message{
-		{SID: sids[0], AccountSID: sid, From: "+15550001111", To: "+15559876543", Body: "Hi", StatusCallback: "https://example.com/cb"},
-		{SID: sids[1], AccountSID: sid, From: "+15550001111", To: "+15559876543", Body: "Hi", StatusCallback: "https://example.com/cb"},
+		{SID: sids[0], AccountSID: sid, From: "+15550001111", To: "+15559876543", Body: "Hi", StatusCallback: "https://example.com/cb", Status: "queued"},
+		{SID: sids[1], AccountSID: sid, From: "+15550001111", To: "+15559876543", Body: "Hi", StatusCallback: "https://example.com/cb", Status: "queued"},
 	}
 	got := srv.Messages()
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(twiliotest.Message{}, "DateCreated", "DateSent")); diff != "" {
@@ -140,5 +140,51 @@ func TestRecover(t *testing.T) {
 	}
 	if n := len(srv.Messages()); n != 1 {
 		t.Errorf("created %d messages, want 1", n)
+	}
+}
+
+func TestFetchesMessages(t *testing.T) {
+	srv := twiliotest.Start(t, twiliotest.Config{AccountSID: sid, AuthToken: token})
+	_, body := post(t, srv, messages, sid, token, url.Values{"From": {"+15550001111"}, "To": {"+15559876543"}, "Body": {"Hi"}})
+	msid, _ := body["sid"].(string)
+	get := func(user, pass, msgSID string) (int, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, srv.URL()+"/2010-04-01/Accounts/"+sid+"/Messages/"+msgSID+".json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var got map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, got
+	}
+	if status, got := get(sid, token, msid); status != http.StatusOK || got["status"] != "queued" || got["error_code"] != nil {
+		t.Errorf("fetch new message = %d %v, want 200, queued, no error code", status, got)
+	}
+	if !srv.SetStatus(msid, "undelivered", 30003) {
+		t.Fatal("SetStatus: message not found")
+	}
+	if status, got := get(sid, token, msid); status != http.StatusOK || got["status"] != "undelivered" || got["error_code"] != float64(30003) || got["sid"] != msid {
+		t.Errorf("fetch after SetStatus = %d %v, want 200, undelivered, 30003", status, got)
+	}
+	if status, _ := get(sid, "wrong", msid); status != http.StatusUnauthorized {
+		t.Errorf("wrong token: status %d, want 401", status)
+	}
+	if status, _ := get(sid, token, "SMnone"); status != http.StatusNotFound {
+		t.Errorf("unknown sid: status %d, want 404", status)
+	}
+	if srv.SetStatus("SMnone", "sent", 0) {
+		t.Error("SetStatus of an unknown sid reported true")
+	}
+	added := srv.AddMessage(twiliotest.Message{AccountSID: sid, To: "+15550000000", Status: "sent"})
+	if status, got := get(sid, token, added.SID); status != http.StatusOK || got["status"] != "sent" {
+		t.Errorf("fetch added message = %d %v, want 200, sent", status, got)
 	}
 }
