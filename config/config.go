@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -213,4 +214,34 @@ func redactURL(s, empty string) string {
 		return "(unparsable)"
 	}
 	return u.Redacted()
+}
+
+// LocalURL is the base URL (scheme://host:port, no trailing slash) of a
+// listener on addr as seen from this machine: addr is HTTP_ADDR or the
+// address a listener is bound to; an unspecified host (":8080",
+// "0.0.0.0:8080", "[::]:8080") is localhost. The banner, the SMS status
+// callback without PUBLIC_BASE_URL and the tools (`gateway demo`,
+// `trigger`) all use it, so that they name one URL.
+func (c Config) LocalURL(addr string) string {
+	scheme := "http"
+	if c.TLSCertFile != "" {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host, port = "", strings.TrimPrefix(DefaultHTTPAddr, ":")
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// WebhookBaseURL is the base URL the providers call and sign, given the
+// local listener address addr: PUBLIC_BASE_URL when set, else LocalURL(addr).
+func (c Config) WebhookBaseURL(addr string) string {
+	if c.PublicBaseURL != "" {
+		return c.PublicBaseURL
+	}
+	return c.LocalURL(addr)
 }
