@@ -22,6 +22,8 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20
 	DefaultWorkerConcurrency = 10
 	DefaultShutdownTimeout   = 25 * time.Second
+	// DefaultBrandName is what the messages sign with when BRAND_NAME is unset.
+	DefaultBrandName = "ReserveEasy"
 	// DefaultSQLitePath is where the database lives when DATABASE_URL is unset.
 	DefaultSQLitePath = "data/gateway.db"
 )
@@ -58,6 +60,12 @@ type Config struct {
 	SMTPURL      *url.URL // nil: emails are logged, not sent
 	EmailFrom    string
 	SupportEmail string
+
+	// TemplatesDir holds message templates replacing the embedded ones
+	// (notifications.TemplateFiles); "" uses the embedded ones only.
+	TemplatesDir string
+	// BrandName is the brand the messages show ({{.Brand}}).
+	BrandName string
 
 	PaymentHold  time.Duration
 	DedupeTTL    time.Duration
@@ -119,6 +127,8 @@ func Load(getenv func(string) string) (Config, error) {
 		SMTPURL:              p.smtpURL("SMTP_URL"),
 		EmailFrom:            p.email("EMAIL_FROM", DefaultEmailFrom),
 		SupportEmail:         p.email("SUPPORT_EMAIL", ""),
+		TemplatesDir:         p.str("TEMPLATES_DIR", ""),
+		BrandName:            p.str("BRAND_NAME", DefaultBrandName),
 		PaymentHold:          p.duration("PAYMENT_HOLD", DefaultPaymentHold),
 		DedupeTTL:            p.duration("DEDUPE_TTL", DefaultDedupeTTL),
 		MaxBodyBytes:         int64(p.positiveInt("MAX_BODY_BYTES", DefaultMaxBodyBytes)),
@@ -175,6 +185,8 @@ func (c Config) String() string {
 	kv("SMTP_URL", smtp)
 	kv("EMAIL_FROM", c.EmailFrom)
 	kv("SUPPORT_EMAIL", c.SupportEmail)
+	kv("TEMPLATES_DIR", c.TemplatesDir)
+	kv("BRAND_NAME", c.BrandName)
 	kv("PAYMENT_HOLD", c.PaymentHold)
 	kv("DEDUPE_TTL", c.DedupeTTL)
 	kv("MAX_BODY_BYTES", c.MaxBodyBytes)

@@ -24,6 +24,7 @@ func TestLoadDefaults(t *testing.T) {
 		DatabaseURL:       "sqlite:data/gateway.db",
 		StripeTolerance:   5 * time.Minute,
 		EmailFrom:         "bookings@reserveeasy.local",
+		BrandName:         "ReserveEasy",
 		PaymentHold:       2 * time.Hour,
 		DedupeTTL:         168 * time.Hour,
 		MaxBodyBytes:      1048576,

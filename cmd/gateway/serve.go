@@ -349,6 +349,7 @@ func (a *app) jobDeps(m *metrics.Metrics, s *scheduler, addr string) jobs.Deps {
 		Now:          time.Now,
 		PaymentHold:  a.cfg.PaymentHold,
 		SupportEmail: a.cfg.SupportEmail,
+		Templates:    a.templates,
 	}
 	// The banner prints the same URL (a.banner, config.WebhookBaseURL).
 	d.StatusCallbackURL = a.cfg.WebhookBaseURL(addr) + handlers.TwilioPath

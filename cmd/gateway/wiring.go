@@ -13,6 +13,7 @@ import (
 	"github.com/reserveeasy/gateway/bookings/postgres"
 	"github.com/reserveeasy/gateway/bookings/sqlite"
 	"github.com/reserveeasy/gateway/config"
+	"github.com/reserveeasy/gateway/notifications"
 	"github.com/reserveeasy/gateway/queue"
 )
 
@@ -26,6 +27,8 @@ type app struct {
 	// devSecrets are the settings the embedded default generated
 	// (withDevSecrets), for the banner.
 	devSecrets generated
+	// templates are the messages' templates (TEMPLATES_DIR, BRAND_NAME).
+	templates *notifications.Templates
 }
 
 // migrateRetry is how often a server retries migrating a database that
@@ -70,6 +73,12 @@ func open(ctx context.Context, e *env, r role) (*app, error) {
 		}
 	}
 	log.Info("starting", "role", string(r), "config", cfg.String())
+	// A bad template stops the start, naming its file, rather than the
+	// first message that uses it.
+	templates, err := notifications.LoadTemplates(cfg.TemplatesDir, cfg.BrandName)
+	if err != nil {
+		return nil, err
+	}
 	if r.receives() {
 		warnUnsafeReceiver(log, cfg)
 	}
@@ -82,7 +91,7 @@ func open(ctx context.Context, e *env, r role) (*app, error) {
 		store.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: store, redis: rd, devSecrets: gen}
+	a := &app{cfg: cfg, log: log, store: store, redis: rd, devSecrets: gen, templates: templates}
 	if err := rd.Ping(ctx); err != nil {
 		log.Error("redis does not answer yet: webhooks get 503 and tasks wait until it does", "err", err)
 	} else if warnings, err := rd.CheckDurability(ctx, cfg.RedisMinReplicas); err != nil {
