@@ -41,12 +41,21 @@ func loadConfig(e *env) (config.Config, *slog.Logger, error) {
 	if err != nil {
 		return cfg, nil, err // one line per bad setting, naming it
 	}
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: durationsAsStrings}
 	var h slog.Handler = slog.NewTextHandler(e.stderr, opts)
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(e.stderr, opts)
 	}
 	return cfg, slog.New(h), nil
+}
+
+// durationsAsStrings logs a time.Duration as Go writes it ("1.5s"), not
+// as the nanoseconds a JSON log would otherwise carry.
+func durationsAsStrings(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 // open loads the settings and opens the database and Redis for role r. A
@@ -72,7 +81,7 @@ func open(ctx context.Context, e *env, r role) (*app, error) {
 			return nil, fmt.Errorf("development secrets: %w", err)
 		}
 	}
-	log.Info("starting", "role", string(r), "config", cfg.String())
+	log.Info("starting", "role", string(r), "config", cfg) // one field per setting (Config.LogValue)
 	// A bad template stops the start, naming its file, rather than the
 	// first message that uses it.
 	templates, err := notifications.LoadTemplates(cfg.TemplatesDir, cfg.BrandName)
