@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -21,6 +22,8 @@ const (
 	DefaultMaxBodyBytes      = 1 << 20
 	DefaultWorkerConcurrency = 10
 	DefaultShutdownTimeout   = 25 * time.Second
+	// DefaultBrandName is what the messages sign with when BRAND_NAME is unset.
+	DefaultBrandName = "ReserveEasy"
 	// DefaultSQLitePath is where the database lives when DATABASE_URL is unset.
 	DefaultSQLitePath = "data/gateway.db"
 )
@@ -67,6 +70,12 @@ type Config struct {
 	SMTPURL      *url.URL // nil: emails are logged, not sent
 	EmailFrom    string
 	SupportEmail string
+
+	// TemplatesDir holds message templates replacing the embedded ones
+	// (notifications.TemplateFiles); "" uses the embedded ones only.
+	TemplatesDir string
+	// BrandName is the brand the messages show ({{.Brand}}).
+	BrandName string
 
 	PaymentHold  time.Duration
 	DedupeTTL    time.Duration
@@ -131,6 +140,8 @@ func Load(getenv func(string) string) (Config, error) {
 		SMTPURL:              p.smtpURL("SMTP_URL"),
 		EmailFrom:            p.email("EMAIL_FROM", DefaultEmailFrom),
 		SupportEmail:         p.email("SUPPORT_EMAIL", ""),
+		TemplatesDir:         p.str("TEMPLATES_DIR", ""),
+		BrandName:            p.str("BRAND_NAME", DefaultBrandName),
 		PaymentHold:          p.duration("PAYMENT_HOLD", DefaultPaymentHold),
 		DedupeTTL:            p.duration("DEDUPE_TTL", DefaultDedupeTTL),
 		MaxBodyBytes:         int64(p.positiveInt("MAX_BODY_BYTES", DefaultMaxBodyBytes)),
@@ -162,47 +173,62 @@ func Load(getenv func(string) string) (Config, error) {
 	return c, errors.Join(p.errs...)
 }
 
-// String describes c with every secret redacted, for the start-up log.
+// String describes c with every secret redacted: KEY=value pairs, the
+// fields of LogValue.
 func (c Config) String() string {
 	var b strings.Builder
-	kv := func(k string, v any) { fmt.Fprintf(&b, "%s=%v ", k, v) }
-	kv("HTTP_ADDR", c.HTTPAddr)
-	kv("OPS_ADDR", c.OpsAddr)
-	kv("TLS", c.TLSCertFile != "")
-	kv("PUBLIC_BASE_URL", c.PublicBaseURL)
-	kv("REDIS_URL", redactURL(c.RedisURL, "(embedded)"))
-	kv("REDIS_MIN_REPLICAS", c.RedisMinReplicas)
-	kv("DATABASE_URL", redactURL(c.DatabaseURL, ""))
-	kv("STRIPE_WEBHOOK_SECRET", redactList(c.StripeWebhookSecrets))
-	kv("STRIPE_TOLERANCE", c.StripeTolerance)
-	kv("STRIPE_LIVEMODE", c.LivemodeString())
-	kv("TWILIO_AUTH_TOKEN", redactList(c.TwilioAuthTokens))
-	kv("TWILIO_ACCOUNT_SID", c.TwilioAccountSID)
-	kv("TWILIO_FROM_NUMBER", c.TwilioFromNumber)
-	kv("TWILIO_API_BASE_URL", c.TwilioAPIBaseURL)
-	kv("STRIPE_API_KEY", redactList([]string{c.StripeAPIKey}))
-	kv("STRIPE_API_BASE_URL", c.StripeAPIBaseURL)
-	kv("RECONCILE_INTERVAL", orOff(c.ReconcileInterval))
+	for _, a := range c.fields() {
+		fmt.Fprintf(&b, "%s=%v ", a.Key, a.Value)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// LogValue logs c as a group with one field per setting, every secret
+// redacted (slog.LogValuer): a JSON log carries an object, not one string.
+func (c Config) LogValue() slog.Value { return slog.GroupValue(c.fields()...) }
+
+// fields are the settings, named as in the environment, secrets redacted.
+func (c Config) fields() []slog.Attr {
 	smtp := ""
 	if c.SMTPURL != nil {
 		smtp = c.SMTPURL.Redacted()
 	}
-	kv("SMTP_URL", smtp)
-	kv("EMAIL_FROM", c.EmailFrom)
-	kv("SUPPORT_EMAIL", c.SupportEmail)
-	kv("PAYMENT_HOLD", c.PaymentHold)
-	kv("DEDUPE_TTL", c.DedupeTTL)
-	kv("MAX_BODY_BYTES", c.MaxBodyBytes)
-	kv("OPS_USERNAME", c.OpsUsername)
-	kv("OPS_PASSWORD", redactList([]string{c.OpsPassword}))
-	kv("OPS_READONLY", c.OpsReadOnly)
-	kv("OPS_PPROF", c.OpsPprof)
-	kv("WORKER_CONCURRENCY", c.WorkerConcurrency)
-	kv("SHUTDOWN_TIMEOUT", c.ShutdownTimeout)
-	kv("LOG_LEVEL", c.LogLevel)
-	kv("LOG_FORMAT", c.LogFormat)
-	kv("MIGRATE", c.Migrate)
-	return strings.TrimSpace(b.String())
+	return []slog.Attr{
+		slog.String("HTTP_ADDR", c.HTTPAddr),
+		slog.String("OPS_ADDR", c.OpsAddr),
+		slog.Bool("TLS", c.TLSCertFile != ""),
+		slog.String("PUBLIC_BASE_URL", c.PublicBaseURL),
+		slog.String("REDIS_URL", redactURL(c.RedisURL, "(embedded)")),
+		slog.Int("REDIS_MIN_REPLICAS", c.RedisMinReplicas),
+		slog.String("DATABASE_URL", redactURL(c.DatabaseURL, "")),
+		slog.String("STRIPE_WEBHOOK_SECRET", redactList(c.StripeWebhookSecrets)),
+		slog.Duration("STRIPE_TOLERANCE", c.StripeTolerance),
+		slog.String("STRIPE_LIVEMODE", c.LivemodeString()),
+		slog.String("TWILIO_AUTH_TOKEN", redactList(c.TwilioAuthTokens)),
+		slog.String("TWILIO_ACCOUNT_SID", c.TwilioAccountSID),
+		slog.String("TWILIO_FROM_NUMBER", c.TwilioFromNumber),
+		slog.String("TWILIO_API_BASE_URL", c.TwilioAPIBaseURL),
+		slog.String("STRIPE_API_KEY", redactList([]string{c.StripeAPIKey})),
+		slog.String("STRIPE_API_BASE_URL", c.StripeAPIBaseURL),
+		slog.String("RECONCILE_INTERVAL", orOff(c.ReconcileInterval)),
+		slog.String("SMTP_URL", smtp),
+		slog.String("EMAIL_FROM", c.EmailFrom),
+		slog.String("SUPPORT_EMAIL", c.SupportEmail),
+		slog.String("TEMPLATES_DIR", c.TemplatesDir),
+		slog.String("BRAND_NAME", c.BrandName),
+		slog.Duration("PAYMENT_HOLD", c.PaymentHold),
+		slog.Duration("DEDUPE_TTL", c.DedupeTTL),
+		slog.Int64("MAX_BODY_BYTES", c.MaxBodyBytes),
+		slog.String("OPS_USERNAME", c.OpsUsername),
+		slog.String("OPS_PASSWORD", redactList([]string{c.OpsPassword})),
+		slog.Bool("OPS_READONLY", c.OpsReadOnly),
+		slog.Bool("OPS_PPROF", c.OpsPprof),
+		slog.Int("WORKER_CONCURRENCY", c.WorkerConcurrency),
+		slog.Duration("SHUTDOWN_TIMEOUT", c.ShutdownTimeout),
+		slog.String("LOG_LEVEL", c.LogLevel.String()),
+		slog.String("LOG_FORMAT", c.LogFormat),
+		slog.Bool("MIGRATE", c.Migrate),
+	}
 }
 
 // orOff describes an optional interval: "off" when zero.
@@ -237,4 +263,34 @@ func redactURL(s, empty string) string {
 		return "(unparsable)"
 	}
 	return u.Redacted()
+}
+
+// LocalURL is the base URL (scheme://host:port, no trailing slash) of a
+// listener on addr as seen from this machine: addr is HTTP_ADDR or the
+// address a listener is bound to; an unspecified host (":8080",
+// "0.0.0.0:8080", "[::]:8080") is localhost. The banner, the SMS status
+// callback without PUBLIC_BASE_URL and the tools (`gateway demo`,
+// `trigger`) all use it, so that they name one URL.
+func (c Config) LocalURL(addr string) string {
+	scheme := "http"
+	if c.TLSCertFile != "" {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host, port = "", strings.TrimPrefix(DefaultHTTPAddr, ":")
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// WebhookBaseURL is the base URL the providers call and sign, given the
+// local listener address addr: PUBLIC_BASE_URL when set, else LocalURL(addr).
+func (c Config) WebhookBaseURL(addr string) string {
+	if c.PublicBaseURL != "" {
+		return c.PublicBaseURL
+	}
+	return c.LocalURL(addr)
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -24,6 +25,7 @@ func TestLoadDefaults(t *testing.T) {
 		DatabaseURL:       "sqlite:data/gateway.db",
 		StripeTolerance:   5 * time.Minute,
 		EmailFrom:         "bookings@reserveeasy.local",
+		BrandName:         "ReserveEasy",
 		PaymentHold:       2 * time.Hour,
 		DedupeTTL:         168 * time.Hour,
 		MaxBodyBytes:      1048576,
@@ -198,6 +200,46 @@ func TestRedisMinReplicas(t *testing.T) {
 		}
 		if !strings.Contains(c.String(), fmt.Sprintf("REDIS_MIN_REPLICAS=%d", tt.want)) {
 			t.Errorf("String() does not show REDIS_MIN_REPLICAS=%d: %s", tt.want, c)
+		}
+	}
+}
+
+// TestLogValueIsFieldsRedacted: the configuration logs as one field per
+// setting, secrets redacted, not as one string.
+func TestLogValueIsFieldsRedacted(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"STRIPE_WEBHOOK_SECRET": "whsec_a,whsec_b", "TWILIO_AUTH_TOKEN": "tok1",
+		"OPS_USERNAME": "ops", "OPS_PASSWORD": "hunter2",
+		"SMTP_URL": "smtp://user:pw@mail:1025", "REDIS_URL": "redis://:secret@redis:6379/0",
+		"BRAND_NAME": "Acme Tables",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("starting", "config", c)
+	var rec struct {
+		Config map[string]any `json:"config"`
+	}
+	if err := json.Unmarshal([]byte(buf.String()), &rec); err != nil {
+		t.Fatalf("%v: %s", err, buf.String())
+	}
+	for k, want := range map[string]any{
+		"STRIPE_WEBHOOK_SECRET": "(2 set, redacted)", "TWILIO_AUTH_TOKEN": "(1 set, redacted)",
+		"OPS_PASSWORD": "(1 set, redacted)", "OPS_USERNAME": "ops", "BRAND_NAME": "Acme Tables",
+		"SMTP_URL": "smtp://user:xxxxx@mail:1025", "REDIS_URL": "redis://:xxxxx@redis:6379/0",
+		"MIGRATE": true, "WORKER_CONCURRENCY": float64(10), "LOG_LEVEL": "INFO",
+	} {
+		if got := rec.Config[k]; got != want {
+			t.Errorf("config.%s = %#v, want %#v", k, got, want)
+		}
+	}
+	if len(rec.Config) < 30 {
+		t.Errorf("config has %d fields, want one per setting: %v", len(rec.Config), rec.Config)
+	}
+	for _, secret := range []string{"whsec_a", "whsec_b", "tok1", "secret", "hunter2", ":pw@"} {
+		if strings.Contains(buf.String(), secret) {
+			t.Errorf("log leaks %q: %s", secret, buf.String())
 		}
 	}
 }

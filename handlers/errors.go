@@ -81,3 +81,23 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		_ = writeJSON(c, code, map[string]string{"error": msg})
 	}
 }
+
+// explained is an error with log attributes that say what caused it (a
+// signature failure's checked URL and hint); they go to the log only,
+// never into the answer.
+type explained struct {
+	err   error
+	attrs []any
+}
+
+func (e *explained) Error() string { return e.err.Error() }
+func (e *explained) Unwrap() error { return e.err }
+
+// logAttrs are err's explanation, if it has one.
+func logAttrs(err error) []any {
+	var ex *explained
+	if errors.As(err, &ex) {
+		return ex.attrs
+	}
+	return nil
+}

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,14 +30,15 @@ func (w *webhooks) acceptTwilio(c echo.Context) (string, error) {
 		w.d.Log.Error("rejecting Twilio webhook: TWILIO_AUTH_TOKEN is not set")
 	}
 	r := c.Request()
+	checked := verify.TwilioURL(w.cfg.PublicBaseURL, c.Scheme(), r.Host, r.URL.RequestURI())
 	params, err := verify.Twilio(verify.TwilioRequest{
-		URL:         verify.TwilioURL(w.cfg.PublicBaseURL, c.Scheme(), r.Host, r.URL.RequestURI()),
+		URL:         checked,
 		Signature:   r.Header.Get("X-Twilio-Signature"),
 		ContentType: r.Header.Get("Content-Type"),
 		Body:        body,
 	}, w.cfg.TwilioTokens)
 	if err != nil {
-		return "", err
+		return "", w.explainTwilio(err, checked)
 	}
 	sid, status := params.Get("MessageSid"), params.Get("MessageStatus")
 	if sid == "" || status == "" {
@@ -66,4 +69,29 @@ func (w *webhooks) acceptTwilio(c echo.Context) (string, error) {
 	}
 	w.d.Log.Info("twilio callback queued", "provider", "twilio", "event_id", s.EventID(), "task_id", id, "message_sid", sid, "status", status, "duplicate", dup)
 	return queued(dup), nil
+}
+
+// explainTwilio adds to a signature failure what an operator needs to find
+// its cause in the log: the URL checked (its user info redacted; it holds
+// no secret otherwise), whether PUBLIC_BASE_URL is set, and a hint.
+func (w *webhooks) explainTwilio(err error, checked string) error {
+	var hint string
+	public := w.cfg.PublicBaseURL != ""
+	switch {
+	case errors.Is(err, verify.ErrNoSecret):
+		hint = "TWILIO_AUTH_TOKEN is not set: set it to the auth token of the Twilio account sending the callbacks"
+	case errors.Is(err, verify.ErrMissingSignature):
+		hint = "the request has no X-Twilio-Signature header: it does not come from Twilio"
+	case !errors.Is(err, verify.ErrInvalidSignature):
+		return err
+	case public:
+		hint = "Twilio signs the exact URL it calls: the StatusCallback (or the number's webhook) must be this url, scheme, host and port included, i.e. PUBLIC_BASE_URL followed by the path; if it is, TWILIO_AUTH_TOKEN is not the sending account's auth token (keep a rotated one beside the new one, comma-separated)"
+	default:
+		hint = "PUBLIC_BASE_URL is unset, so the url checked is the scheme and Host this gateway received: behind a tunnel, proxy or load balancer (https outside, http here, or another host) set PUBLIC_BASE_URL to the base URL Twilio calls; otherwise TWILIO_AUTH_TOKEN is not the sending account's auth token"
+	}
+	shown := checked
+	if u, perr := url.Parse(checked); perr == nil {
+		shown = u.Redacted()
+	}
+	return &explained{err: err, attrs: []any{"url", shown, "public_base_url_set", public, "hint", hint}}
 }

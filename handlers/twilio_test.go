@@ -163,3 +163,47 @@ func TestTwilioReplayWithFreshTokens(t *testing.T) {
 		t.Errorf("queued tasks (-want +got):\n%s", diff)
 	}
 }
+
+// TestTwilioSignatureFailureExplainsItself: a 403 logs the URL checked,
+// whether PUBLIC_BASE_URL is set and a hint fitting the case, never the
+// token or the signature; the answer stays the short public one.
+func TestTwilioSignatureFailureExplainsItself(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		publicBase string
+		query      string
+		want       []string
+	}{
+		{"with PUBLIC_BASE_URL", publicBase, "", []string{
+			"url=" + publicBase + handlers.TwilioPath + " ", "public_base_url_set=true", "PUBLIC_BASE_URL followed by the path"}},
+		{"without PUBLIC_BASE_URL", "", "?tenant=a", []string{
+			"public_base_url_set=false", "PUBLIC_BASE_URL is unset", "set PUBLIC_BASE_URL to the base URL Twilio calls"}},
+		{"user info redacted", "https://user:pw@hooks.example.com", "", []string{
+			"url=https://user:xxxxx@hooks.example.com" + handlers.TwilioPath + " "}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *handlers.Config, _ *handlers.Deps) { c.PublicBaseURL = tt.publicBase })
+			form := twilioForm("SM1", "sent")
+			req, _ := http.NewRequest(http.MethodPost, f.srv.URL+handlers.TwilioPath+tt.query, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Twilio-Signature", "bm9wZQ==")
+			if code, body := do(t, req); code != http.StatusForbidden || body != `{"error":"invalid signature"}` {
+				t.Fatalf("got %d %s, want 403 invalid signature", code, body)
+			}
+			logs := f.logs.String()
+			if tt.publicBase == "" {
+				tt.want = append(tt.want, `url="`+f.srv.URL+handlers.TwilioPath+tt.query+`"`) // quoted: it has a ?
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(logs, w) {
+					t.Errorf("log does not say %q:\n%s", w, logs)
+				}
+			}
+			for _, secret := range []string{twilioToken, "bm9wZQ==", ":pw@"} {
+				if strings.Contains(logs, secret) {
+					t.Errorf("log carries %q:\n%s", secret, logs)
+				}
+			}
+		})
+	}
+}

@@ -55,7 +55,8 @@ func (w *webhooks) answer(c echo.Context, provider string, start time.Time, outc
 	if status >= 500 {
 		level = w.d.Log.Error
 	}
-	level("webhook rejected", "provider", provider, "status", status, "outcome", outcome, "err", err)
+	args := append([]any{"provider", provider, "status", status, "outcome", outcome, "err", err}, logAttrs(err)...)
+	level("webhook rejected", args...)
 	return writeJSON(c, status, map[string]string{"error": msg})
 }
 

@@ -61,6 +61,8 @@ type Deps struct {
 	StatusCallbackURL string
 	// SupportEmail receives support alerts; "" only logs them.
 	SupportEmail string
+	// Templates render the messages; nil: the embedded defaults.
+	Templates *notifications.Templates
 }
 
 // worker carries the Deps into the handlers.

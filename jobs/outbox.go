@@ -35,7 +35,7 @@ func (o *outbox) email(ctx context.Context, b bookings.Booking, template string,
 }
 
 func (o *outbox) emailTo(ctx context.Context, bookingID int64, to, template string, d notifications.Data) error {
-	m, err := notifications.RenderEmail(template, to, d)
+	m, err := o.w.templates().RenderEmail(template, to, d)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", template, err)
 	}
@@ -51,7 +51,7 @@ func (o *outbox) sms(ctx context.Context, b bookings.Booking, template string, d
 		o.w.Log.Warn("booking has no phone number; SMS not written", "booking_id", b.ID, "template", template)
 		return nil
 	}
-	body, err := notifications.RenderSMS(template, d)
+	body, err := o.w.templates().RenderSMS(template, d)
 	if err != nil {
 		return fmt.Errorf("render %s: %w", template, err)
 	}
@@ -75,4 +75,12 @@ func (o *outbox) add(ctx context.Context, n bookings.Notification) error {
 		return fmt.Errorf("write %s notification for booking %d: %w", n.Template, n.BookingID, err)
 	}
 	return nil
+}
+
+// templates are the Deps' templates, else the embedded defaults.
+func (w *worker) templates() *notifications.Templates {
+	if w.Templates != nil {
+		return w.Templates
+	}
+	return notifications.DefaultTemplates()
 }

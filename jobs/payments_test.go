@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/notifications"
 )
 
 func TestPaymentSucceeded(t *testing.T) {
@@ -271,6 +274,36 @@ func TestPaidAgain(t *testing.T) {
 		}
 		if got := f.get(b.ID); got.StripePaymentIntentID != "pi_a" {
 			t.Errorf("stripe_payment_intent_id = %q, want the first intent kept", got.StripePaymentIntentID)
+		}
+	})
+}
+
+// TestTemplatesFromDeps: the messages are rendered with the Deps'
+// templates (TEMPLATES_DIR, BRAND_NAME), not the compiled-in defaults.
+func TestTemplatesFromDeps(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "sms"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sms", notifications.TemplateConfirmationSMS+".txt"),
+		[]byte("{{.Brand}}: table #{{.BookingID}} is yours."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := notifications.LoadTemplates(dir, "Acme Tables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores(t, func(t *testing.T, s bookings.Store) {
+		f := newFixture(t, s, func(d *jobs.Deps) { d.Templates = ts })
+		b := f.booking(bookings.StatusPaymentPending)
+		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_brand", "payment_intent.succeeded", intent(b.ID, "pi_brand")))
+		if len(f.out.sms) != 1 || f.out.sms[0].Body != fmt.Sprintf("Acme Tables: table #%d is yours.", b.ID) {
+			t.Fatalf("sms = %+v", f.out.sms)
+		}
+		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_brand_refund", "charge.refunded", charge(b.ID, "pi_brand", 6000)))
+		emails := f.out.emailsTo(b.CustomerEmail)
+		if len(emails) != 1 || !strings.Contains(emails[0].Text, "The Acme Tables team") {
+			t.Fatalf("emails = %+v", emails)
 		}
 	})
 }

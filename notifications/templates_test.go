@@ -1,7 +1,11 @@
 package notifications
 
 import (
+	"io/fs"
 	"math"
+	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -278,5 +282,103 @@ func assertContains(t *testing.T, what, s string, wants ...string) {
 		if !strings.Contains(s, w) {
 			t.Errorf("%s does not contain %q:\n%s", what, w, s)
 		}
+	}
+}
+
+func writeTemplate(t *testing.T, dir, file, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, filepath.FromSlash(file))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestLoadTemplatesBrandAndOverride: the brand is a setting; a file of
+// the directory replaces its default, the others stay embedded.
+func TestLoadTemplatesBrandAndOverride(t *testing.T) {
+	dir := t.TempDir()
+	writeTemplate(t, dir, "sms/booking_confirmation_sms.txt", "{{.Brand}} says: #{{.BookingID}} is on, {{.CustomerName}}.")
+	ts, err := LoadTemplates(dir, "Acme Tables")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Data{BookingID: 4, CustomerName: "Jane", Amount: 6000, Currency: "usd"}
+	sms, err := ts.RenderSMS(TemplateConfirmationSMS, d)
+	if err != nil || sms != "Acme Tables says: #4 is on, Jane." {
+		t.Errorf("overridden SMS = %q, %v", sms, err)
+	}
+	m, err := ts.RenderEmail(TemplateCancelled, "x@example.com", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "Your Acme Tables booking #4 was cancelled" {
+		t.Errorf("default subject with brand = %q", m.Subject)
+	}
+	assertContains(t, "text", m.Text, "The Acme Tables team")
+	assertContains(t, "html", m.HTML, "The Acme Tables team")
+	for _, part := range []string{m.Subject, m.Text, m.HTML, sms} {
+		if strings.Contains(part, "ReserveEasy") {
+			t.Errorf("message still says ReserveEasy: %q", part)
+		}
+	}
+	// The defaults keep the default brand.
+	if got, _ := RenderSMS(TemplateConfirmationSMS, d); !strings.HasPrefix(got, "ReserveEasy: your booking #4 is confirmed.") {
+		t.Errorf("default SMS = %q", got)
+	}
+}
+
+// TestLoadTemplatesBadFileNamed: a template that does not parse, one that
+// cannot run on the data, and a file that is no template each stop the
+// load with an error naming the file.
+func TestLoadTemplatesBadFileNamed(t *testing.T) {
+	for _, tt := range []struct {
+		name, file, content, want string
+	}{
+		{"parse error", "email/payment_failed.txt", "{{define \"subject\"}}x{{end}}{{if .BookingID}}", "unexpected EOF"},
+		{"unknown field", "sms/booking_confirmation_sms.txt", "{{.Nope}}", "can't evaluate field Nope"},
+		{"html parse error", "email/layout.html", "{{define \"layout\"}}<p>{{.CustomerName}</p>{{end}}", "email/layout.html"},
+		{"misspelt name", "sms/booking_confirmed.txt", "hi", "not a template file"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := writeTemplate(t, dir, tt.file, tt.content)
+			_, err := LoadTemplates(dir, "")
+			if err == nil {
+				t.Fatal("LoadTemplates accepted a bad template")
+			}
+			for _, want := range []string{path, tt.want} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not say %q", err, want)
+				}
+			}
+		})
+	}
+	if _, err := LoadTemplates(filepath.Join(t.TempDir(), "missing"), ""); err == nil || !strings.Contains(err.Error(), "TEMPLATES_DIR") {
+		t.Errorf("missing directory: err = %v, want one naming TEMPLATES_DIR", err)
+	}
+}
+
+// TestTemplateFilesAreTheDefaults: TemplateFiles (documented in the README
+// as TEMPLATES_DIR's file names) lists exactly the embedded files.
+func TestTemplateFilesAreTheDefaults(t *testing.T) {
+	var embedded []string
+	err := fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			embedded = append(embedded, strings.TrimPrefix(p, "templates/"))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := TemplateFiles()
+	sort.Strings(got)
+	sort.Strings(embedded)
+	if diff := cmp.Diff(embedded, got); diff != "" {
+		t.Errorf("TemplateFiles (-embedded +listed):\n%s", diff)
 	}
 }

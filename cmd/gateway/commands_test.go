@@ -48,7 +48,7 @@ func TestServeEmbeddedDefault(t *testing.T) {
 		t.Errorf("GET /ops/ without credentials = %d, want 401", status)
 	}
 	_, port, _ := strings.Cut(g.addr, ":")
-	local := "http://localhost:" + port
+	local := "http://127.0.0.1:" + port // HTTP_ADDR is 127.0.0.1:0
 	out := g.stdout.String()
 	for _, want := range []string{
 		"receiver: true, worker: true",
@@ -57,7 +57,7 @@ func TestServeEmbeddedDefault(t *testing.T) {
 		local + handlers.TwilioPath,
 		local + handlers.StripePath,
 		local + handlers.OpsPath + "/",
-		"stripe listen --forward-to localhost:" + port + handlers.StripePath,
+		"stripe listen --forward-to 127.0.0.1:" + port + handlers.StripePath,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner does not say %q:\n%s", want, out)

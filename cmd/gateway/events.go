@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"text/tabwriter"
 	"time"
 
@@ -67,6 +69,10 @@ func runEvents(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := checkEventFilter(f, fs.Args()); err != nil {
+		fs.Usage()
+		return err
+	}
 	t, err := openTools(ctx, e, false)
 	if err != nil {
 		return err
@@ -78,6 +84,37 @@ func runEvents(ctx context.Context, e *env, args []string) error {
 	}
 	printEvents(e.stdout, evs)
 	return nil
+}
+
+// maxEventsLimit bounds --limit.
+const maxEventsLimit = 1000
+
+// eventType is what an event type looks like (payment_intent.succeeded,
+// sms.delivered).
+var eventType = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*$`)
+
+// checkEventFilter refuses filters that can only match nothing by mistake:
+// an unknown source, a malformed type, a booking id or limit below 1.
+func checkEventFilter(f bookings.EventFilter, rest []string) error {
+	var errs []error
+	switch f.Source {
+	case "", "stripe", "twilio":
+	default:
+		errs = append(errs, fmt.Errorf("events: --source %q: want stripe or twilio", f.Source))
+	}
+	if f.Type != "" && !eventType.MatchString(f.Type) {
+		errs = append(errs, fmt.Errorf("events: --type %q: want an event type like payment_intent.succeeded", f.Type))
+	}
+	if f.BookingID < 0 {
+		errs = append(errs, fmt.Errorf("events: --booking %d: want a booking id (1 or more)", f.BookingID))
+	}
+	if f.Limit < 1 || f.Limit > maxEventsLimit {
+		errs = append(errs, fmt.Errorf("events: --limit %d: want 1 to %d", f.Limit, maxEventsLimit))
+	}
+	if len(rest) > 0 {
+		errs = append(errs, fmt.Errorf("events: unexpected argument %q (filters are flags: --source, --type, --booking, --limit)", rest[0]))
+	}
+	return errors.Join(errs...)
 }
 
 func printEvents(w io.Writer, evs []bookings.EventRecord) {

@@ -47,7 +47,8 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	}
 	w := e.stdout
 	fmt.Fprintf(w, "Event %s\n", id)
-	bookingID := t.inspectTasks(w, taskIDs)
+	bookingID, found := t.inspectTasks(w, taskIDs)
+	found = found || len(evs) > 0
 	for _, ev := range evs {
 		fmt.Fprintf(w, "  applied:   %s %s %s received %s, processed %s, outcome %s\n", ev.Source, ev.ID,
 			ev.Type, stamp(ev.ReceivedAt), stamp(ev.ProcessedAt), dash(ev.Outcome))
@@ -67,10 +68,14 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("read notifications: %w", err)
 		}
+		found = found || len(ns) > 0
 		for _, n := range ns {
 			fmt.Fprintf(w, "  message:   %s %s to %s: %s (attempts %d, sent %s)%s\n", n.Channel, n.Template,
 				maskRecipient(n), n.Status, n.Attempts, stamp(n.SentAt), errSuffix(n.LastError))
 		}
+	}
+	if !found {
+		return fmt.Errorf("inspect: nothing known about %q: no task in Redis, no webhook_events row, no message (check the id: evt_... for Stripe, a MessageSid or MessageSid:MessageStatus for Twilio)", id)
 	}
 	return nil
 }
@@ -87,8 +92,8 @@ func (t *tools) events(ctx context.Context, id string) ([]bookings.EventRecord, 
 }
 
 // inspectTasks prints the Asynq tasks among taskIDs and returns the booking
-// id a Stripe payload names, if any.
-func (t *tools) inspectTasks(w io.Writer, taskIDs []string) int64 {
+// id a Stripe payload names, if any, and whether any task was found.
+func (t *tools) inspectTasks(w io.Writer, taskIDs []string) (int64, bool) {
 	in := t.inspector()
 	defer in.Close()
 	var bookingID int64
@@ -100,7 +105,7 @@ func (t *tools) inspectTasks(w io.Writer, taskIDs []string) int64 {
 		}
 		found = true
 		fmt.Fprintf(w, "  task:      %s %s in queue %s: %s, attempts %d of %d%s\n", ti.Type, ti.ID, ti.Queue, ti.State,
-			ti.Retried+boolInt(ti.State != asynq.TaskStatePending && ti.State != asynq.TaskStateScheduled), ti.MaxRetry+1, errSuffix(ti.LastErr))
+			ti.Retried+boolInt(ti.State != asynq.TaskStatePending && ti.State != asynq.TaskStateScheduled), ti.MaxRetry+1, taskErrSuffix(ti))
 		if !ti.NextProcessAt.IsZero() && ti.State != asynq.TaskStateCompleted {
 			fmt.Fprintf(w, "             next run %s\n", stamp(ti.NextProcessAt))
 		}
@@ -112,7 +117,23 @@ func (t *tools) inspectTasks(w io.Writer, taskIDs []string) int64 {
 	if !found {
 		fmt.Fprintln(w, "  task:      not in Redis (never queued, or completed more than an hour ago)")
 	}
-	return bookingID
+	return bookingID, found
+}
+
+// taskErrSuffix shows a task's last error as current only while it is: a
+// task retrying or archived failed with it; one queued or running again
+// (replayed, or a retry now due) or completed since carries it from
+// before.
+func taskErrSuffix(ti *asynq.TaskInfo) string {
+	switch {
+	case ti.LastErr == "":
+		return ""
+	case ti.State == asynq.TaskStateCompleted:
+		return ", last error (before it completed): " + ti.LastErr
+	case ti.State == asynq.TaskStatePending || ti.State == asynq.TaskStateActive:
+		return ", last error (before replay or retry): " + ti.LastErr
+	}
+	return errSuffix(ti.LastErr)
 }
 
 func (t *tools) inspectBooking(ctx context.Context, w io.Writer, id int64, eventID string) {

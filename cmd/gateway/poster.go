@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -37,8 +36,8 @@ func posterFor(e *env, target string) (*poster, error) {
 }
 
 // newPoster signs with the first configured secret of each provider, else
-// the ones `make run` generated; target "" is http://localhost:PORT of
-// HTTP_ADDR.
+// the ones `make run` generated; target "" is HTTP_ADDR's
+// local URL (config.LocalURL), the one the banner prints.
 func newPoster(cfg config.Config, target string) (*poster, error) {
 	from := "STRIPE_WEBHOOK_SECRET and TWILIO_AUTH_TOKEN from the environment"
 	if len(cfg.StripeWebhookSecrets) == 0 || len(cfg.TwilioAuthTokens) == 0 {
@@ -51,8 +50,7 @@ func newPoster(cfg config.Config, target string) (*poster, error) {
 	p := &poster{target: strings.TrimRight(target, "/"), from: from, publicBase: cfg.PublicBaseURL != "",
 		livemode: cfg.StripeLivemode != nil && *cfg.StripeLivemode, client: &http.Client{Timeout: 10 * time.Second}}
 	if p.target == "" {
-		_, port, _ := net.SplitHostPort(cfg.HTTPAddr)
-		p.target = "http://localhost:" + port
+		p.target = cfg.LocalURL(cfg.HTTPAddr) // the banner's URL
 	}
 	p.signBase = p.target
 	if cfg.PublicBaseURL != "" {

@@ -52,8 +52,33 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 			n++
 		}
 	}
+	if n == 0 && *event != "" {
+		fmt.Fprintln(e.stdout, whyNotReplayed(in, *event))
+	}
 	fmt.Fprintf(e.stdout, "%d task(s) %s\n", n, map[bool]string{true: "would be replayed", false: "queued again"}[*dry])
 	return nil
+}
+
+// whyNotReplayed says why the event's task is not among the archived
+// ones: in which state it is, or that Redis does not have it.
+func whyNotReplayed(in *asynq.Inspector, event string) string {
+	for _, q := range []string{jobs.QueueWebhooks, jobs.QueueHolds} {
+		for _, id := range []string{jobs.StripeTaskID(event), jobs.TwilioTaskID(event), event} {
+			ti, err := in.GetTaskInfo(q, id)
+			if err != nil {
+				continue
+			}
+			switch ti.State {
+			case asynq.TaskStateCompleted:
+				return fmt.Sprintf("%s is completed, not archived: nothing to replay (applying it again would change nothing)", event)
+			case asynq.TaskStateRetry:
+				return fmt.Sprintf("%s is retrying, not archived: nothing to replay (next attempt %s; gateway inspect %s)", event, stamp(ti.NextProcessAt), event)
+			default:
+				return fmt.Sprintf("%s is %s, not archived: nothing to replay (it runs on its own)", event, ti.State)
+			}
+		}
+	}
+	return fmt.Sprintf("%s has no task in Redis: nothing to replay (never queued under this id, or completed more than %s ago; gateway inspect %s)", event, completedRetention, event)
 }
 
 // archived lists every archived task of a queue.

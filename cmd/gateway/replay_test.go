@@ -66,20 +66,44 @@ func TestReplayArchivedTaskAppliesOnce(t *testing.T) {
 		VALUES (424242, 'Late Booking', '+15550009999', 'late@example.com', 'payment_pending', 6000, 'usd')`); err != nil {
 		t.Fatal(err)
 	}
-	for i, want := range []string{"1 task(s) queued again", "0 task(s) queued again"} {
+	for i, wants := range [][]string{
+		{"1 task(s) queued again"},
+		// A completed event says why nothing was queued.
+		{"evt_replay is completed, not archived: nothing to replay", "0 task(s) queued again"},
+	} {
 		var out outputBuffer
 		if err := run(context.Background(), []string{"replay", "--event", "evt_replay"}, gatewayEnv(env), &out, &out); err != nil {
 			t.Fatalf("replay %d: %v\n%s", i, err, out.String())
 		}
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("replay %d printed %q, want %q", i, out.String(), want)
+		for _, want := range wants {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("replay %d printed %q, want %q", i, out.String(), want)
+			}
 		}
 		eventually(t, 20*time.Second, func() string {
 			if b, err := store.Booking(context.Background(), 424242); err != nil || !b.DepositPaid {
 				return fmt.Sprintf("booking not paid yet (%v)", err)
 			}
+			if s := state(); s != "completed" {
+				return "task state " + s
+			}
 			return ""
 		})
+	}
+	// After the replay, inspect does not show the error of the archived
+	// run as the current one.
+	var insp outputBuffer
+	if err := run(context.Background(), []string{"inspect", "evt_replay"}, gatewayEnv(env), &insp, &insp); err != nil {
+		t.Fatalf("inspect: %v\n%s", err, insp.String())
+	}
+	if !strings.Contains(insp.String(), "completed") || !strings.Contains(insp.String(), "last error (before it completed): ") ||
+		strings.Contains(insp.String(), ", last error: ") {
+		t.Errorf("inspect after the replay shows a stale error as current:\n%s", insp.String())
+	}
+	var none outputBuffer
+	if err := run(context.Background(), []string{"replay", "--event", "evt_never"}, gatewayEnv(env), &none, &none); err != nil ||
+		!strings.Contains(none.String(), "evt_never has no task in Redis: nothing to replay") {
+		t.Errorf("replay of an unknown event: %v\n%s", err, none.String())
 	}
 	txs, err := store.Transactions(context.Background(), 424242)
 	if err != nil || len(txs) != 1 {

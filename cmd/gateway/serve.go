@@ -72,7 +72,7 @@ func serve(ctx context.Context, e *env, r role) error {
 		sched := newScheduler(a.redis)
 		defer sched.Close()
 		worker = a.workerServer()
-		if err := worker.Start(jobs.NewMux(a.jobDeps(m, sched))); err != nil {
+		if err := worker.Start(jobs.NewMux(a.jobDeps(m, sched, servers[0].ln.Addr().String()))); err != nil {
 			closeAll(servers)
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -342,7 +342,9 @@ func (a *app) workerServer() *asynq.Server {
 	})
 }
 
-func (a *app) jobDeps(m *metrics.Metrics, s *scheduler) jobs.Deps {
+// jobDeps are the worker's collaborators; addr is the address HTTP_ADDR is
+// bound to, for the SMS status callback when PUBLIC_BASE_URL is unset.
+func (a *app) jobDeps(m *metrics.Metrics, s *scheduler, addr string) jobs.Deps {
 	d := jobs.Deps{
 		Store:        a.store,
 		Mailer:       notifications.NewLogMailer(a.log),
@@ -355,11 +357,11 @@ func (a *app) jobDeps(m *metrics.Metrics, s *scheduler) jobs.Deps {
 		Now:          time.Now,
 		PaymentHold:  a.cfg.PaymentHold,
 		SupportEmail: a.cfg.SupportEmail,
+		Templates:    a.templates,
 	}
-	d.StatusCallbackURL = a.localBaseURL() + handlers.TwilioPath
-	if a.cfg.PublicBaseURL != "" {
-		d.StatusCallbackURL = a.cfg.PublicBaseURL + handlers.TwilioPath
-	} else if a.cfg.SendsSMS() {
+	// The banner prints the same URL (a.banner, config.WebhookBaseURL).
+	d.StatusCallbackURL = a.cfg.WebhookBaseURL(addr) + handlers.TwilioPath
+	if a.cfg.PublicBaseURL == "" && a.cfg.SendsSMS() {
 		a.log.Warn("PUBLIC_BASE_URL is unset: SMS status callbacks point to " + d.StatusCallbackURL + ", which Twilio cannot reach")
 	}
 	if a.cfg.SMTPURL != nil {
@@ -379,21 +381,4 @@ func (a *app) jobDeps(m *metrics.Metrics, s *scheduler) jobs.Deps {
 		}
 	}
 	return d
-}
-
-// localBaseURL is this gateway's URL as seen from its own machine (for
-// status callbacks when PUBLIC_BASE_URL is unset).
-func (a *app) localBaseURL() string {
-	scheme := "http"
-	if a.cfg.TLSCertFile != "" {
-		scheme = "https"
-	}
-	host, port, err := net.SplitHostPort(a.cfg.HTTPAddr)
-	if err != nil {
-		return scheme + "://localhost"
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "localhost"
-	}
-	return scheme + "://" + net.JoinHostPort(host, port)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 
@@ -52,15 +51,16 @@ func (a *app) banner(e *env, servers []*listener, r role) {
 		a.log.Warn("embedded Redis in use: queued tasks are lost on exit", "addr", a.redis.Embedded.Addr())
 	}
 	fmt.Fprintf(w, "Database: %s\n", dbKind(a.cfg.DatabaseURL))
-	local := a.localURL(servers[0].ln)
+	addr := servers[0].ln.Addr().String()
+	local := a.cfg.LocalURL(addr)
 	fmt.Fprintf(w, "Listening on %s\n", servers[0].ln.Addr())
 	opsBase := local
 	if len(servers) > 1 {
-		opsBase = a.localURL(servers[1].ln)
+		opsBase = a.cfg.LocalURL(servers[1].ln.Addr().String())
 		fmt.Fprintf(w, "Ops listening on %s (OPS_ADDR): /ops/ and /metrics are served there only\n", servers[1].ln.Addr())
 	}
 	if r.receives() {
-		a.printWebhookURLs(w, local)
+		a.printWebhookURLs(w, addr)
 	}
 	switch {
 	case a.cfg.OpsUsername != "":
@@ -73,21 +73,11 @@ func (a *app) banner(e *env, servers []*listener, r role) {
 	fmt.Fprintln(w, strings.Repeat("=", 72))
 }
 
-// localURL is the URL of ln as seen from this machine.
-func (a *app) localURL(ln net.Listener) string {
-	scheme := "http"
-	if a.cfg.TLSCertFile != "" {
-		scheme = "https"
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return scheme + "://localhost:" + port
-}
-
-func (a *app) printWebhookURLs(w io.Writer, local string) {
-	base := a.cfg.PublicBaseURL
-	if base == "" {
-		base = local
-	}
+// printWebhookURLs prints the URLs the providers call and sign: the same
+// the worker gives Twilio as StatusCallback (jobDeps) and the receiver
+// checks signatures against (PUBLIC_BASE_URL, else the URL requested).
+func (a *app) printWebhookURLs(w io.Writer, addr string) {
+	base, local := a.cfg.WebhookBaseURL(addr), a.cfg.LocalURL(addr)
 	fmt.Fprintf(w, "Twilio SMS status webhook: %s%s\n", base, handlers.TwilioPath)
 	fmt.Fprintf(w, "Stripe payment webhook:    %s%s\n", base, handlers.StripePath)
 	fmt.Fprintf(w, "Forward Stripe events: stripe listen --forward-to %s%s\n", strings.TrimPrefix(strings.TrimPrefix(local, "http://"), "https://"), handlers.StripePath)

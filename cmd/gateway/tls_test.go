@@ -44,7 +44,7 @@ func TestServesHTTPSDirectly(t *testing.T) {
 		"REDIS_URL": redistest.URL(t, redistest.DBCommand), "DATABASE_URL": sqliteURL(t),
 		"TLS_CERT_FILE": certFile, "TLS_KEY_FILE": keyFile,
 	})
-	if !strings.Contains(g.stdout.String(), "https://localhost:") {
+	if !strings.Contains(g.stdout.String(), "https://"+g.addr+"/") { // the listener's host: HTTP_ADDR is 127.0.0.1:0
 		t.Errorf("banner does not show https URLs:\n%s", g.stdout)
 	}
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: clientTLS}}

@@ -13,6 +13,7 @@ import (
 	"github.com/reserveeasy/gateway/bookings/postgres"
 	"github.com/reserveeasy/gateway/bookings/sqlite"
 	"github.com/reserveeasy/gateway/config"
+	"github.com/reserveeasy/gateway/notifications"
 	"github.com/reserveeasy/gateway/queue"
 )
 
@@ -26,6 +27,8 @@ type app struct {
 	// devSecrets are the settings the embedded default generated
 	// (withDevSecrets), for the banner.
 	devSecrets generated
+	// templates are the messages' templates (TEMPLATES_DIR, BRAND_NAME).
+	templates *notifications.Templates
 }
 
 // migrateRetry is how often a server retries migrating a database that
@@ -38,12 +41,21 @@ func loadConfig(e *env) (config.Config, *slog.Logger, error) {
 	if err != nil {
 		return cfg, nil, err // one line per bad setting, naming it
 	}
-	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel, ReplaceAttr: durationsAsStrings}
 	var h slog.Handler = slog.NewTextHandler(e.stderr, opts)
 	if cfg.LogFormat == "json" {
 		h = slog.NewJSONHandler(e.stderr, opts)
 	}
 	return cfg, slog.New(h), nil
+}
+
+// durationsAsStrings logs a time.Duration as Go writes it ("1.5s"), not
+// as the nanoseconds a JSON log would otherwise carry.
+func durationsAsStrings(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
 
 // open loads the settings and opens the database and Redis for role r. A
@@ -69,7 +81,13 @@ func open(ctx context.Context, e *env, r role) (*app, error) {
 			return nil, fmt.Errorf("development secrets: %w", err)
 		}
 	}
-	log.Info("starting", "role", string(r), "config", cfg.String())
+	log.Info("starting", "role", string(r), "config", cfg) // one field per setting (Config.LogValue)
+	// A bad template stops the start, naming its file, rather than the
+	// first message that uses it.
+	templates, err := notifications.LoadTemplates(cfg.TemplatesDir, cfg.BrandName)
+	if err != nil {
+		return nil, err
+	}
 	if r.receives() {
 		warnUnsafeReceiver(log, cfg)
 	}
@@ -82,7 +100,7 @@ func open(ctx context.Context, e *env, r role) (*app, error) {
 		store.Close()
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: store, redis: rd, devSecrets: gen}
+	a := &app{cfg: cfg, log: log, store: store, redis: rd, devSecrets: gen, templates: templates}
 	if err := rd.Ping(ctx); err != nil {
 		log.Error("redis does not answer yet: webhooks get 503 and tasks wait until it does", "err", err)
 	} else if warnings, err := rd.CheckDurability(ctx, cfg.RedisMinReplicas); err != nil {
