@@ -3,8 +3,13 @@
 package faults
 
 import (
+	"fmt"
+	mrand "math/rand/v2"
+	"net/url"
 	"testing"
 	"time"
+
+	"github.com/reserveeasy/gateway/loadgen"
 )
 
 // drainTimeout bounds the wait for the queue to drain after a fault: a
@@ -122,4 +127,102 @@ func TestE_APITerm(t *testing.T) {
 	wait()
 	r.drain(drainTimeout)
 	r.report(r.check(s, ids))
+}
+
+// stripeJSON is a Stripe event of typ about object.
+func stripeJSON(id, typ, object string) []byte {
+	return []byte(fmt.Sprintf(`{"id":%q,"object":"event","api_version":"2023-10-16","created":%d,"livemode":false,`+
+		`"pending_webhooks":1,"request":{"id":null,"idempotency_key":null},"type":%q,"data":{"object":%s}}`,
+		id, time.Now().Unix(), typ, object))
+}
+
+// g. An order storm: per booking a payment_failed, a payment_succeeded, a
+// partial and a full charge.refunded, all shuffled and each sent twice;
+// then the confirmation SMS's statuses (queued, sent, delivered, each
+// twice with a fresh idempotency token), shuffled. Every booking ends paid,
+// confirmed, refunded in full with one payment and refunds summing to the
+// deposit, SMS delivered.
+func TestG_OrderStorm(t *testing.T) {
+	skipInShort(t)
+	n := max(events()/4, 10)
+	r := newRig(t, "g. order storm (Stripe + Twilio, shuffled)")
+	ids := r.pg.bookings(t, n)
+	api := r.gateway("api", nil, "api")
+	r.gateway("worker", map[string]string{"WORKER_CONCURRENCY": "50"}, "worker")
+	tag := randHex(4)
+	var evs []loadgen.Event
+	for _, id := range ids {
+		k := fmt.Sprintf("g%s_%d", tag, id)
+		pi, ch := "pi_"+k, "ch_"+k
+		meta := fmt.Sprintf(`{"booking_id":"%d"}`, id)
+		evs = append(evs,
+			loadgen.Event{Key: "evt_f" + k, ContentType: "application/json", Body: stripeJSON("evt_f"+k, "payment_intent.payment_failed",
+				fmt.Sprintf(`{"id":%q,"object":"payment_intent","amount":6000,"amount_received":0,"currency":"usd","status":"requires_payment_method","latest_charge":%q,"last_payment_error":{"code":"card_declined","message":"Your card was declined."},"metadata":%s}`, pi, ch, meta))},
+			loadgen.Event{Key: "evt_s" + k, ContentType: "application/json", Body: stripeJSON("evt_s"+k, "payment_intent.succeeded",
+				fmt.Sprintf(`{"id":%q,"object":"payment_intent","amount":6000,"amount_received":6000,"currency":"usd","status":"succeeded","latest_charge":%q,"metadata":%s}`, pi, ch, meta))},
+			loadgen.Event{Key: "evt_p" + k, ContentType: "application/json", Body: stripeJSON("evt_p"+k, "charge.refunded",
+				fmt.Sprintf(`{"id":%q,"object":"charge","amount":6000,"amount_refunded":2000,"refunded":false,"currency":"usd","payment_intent":%q,"metadata":%s}`, ch, pi, meta))},
+			loadgen.Event{Key: "evt_r" + k, ContentType: "application/json", Body: stripeJSON("evt_r"+k, "charge.refunded",
+				fmt.Sprintf(`{"id":%q,"object":"charge","amount":6000,"amount_refunded":6000,"refunded":true,"currency":"usd","payment_intent":%q,"metadata":%s}`, ch, pi, meta))},
+		)
+	}
+	jobs := r.stripeJobs(evs, 2, 1)
+	mrand.Shuffle(len(jobs), func(i, j int) { jobs[i], jobs[j] = jobs[j], jobs[i] })
+	s := newSender(api.URL)
+	s.run(jobs)
+	r.drain(drainTimeout)
+
+	// The statuses of each booking's confirmation SMS, as Twilio calls back.
+	phones := map[string]bool{}
+	rs, err := r.pg.db.Query(`SELECT customer_phone FROM bookings WHERE id = ANY($1)`, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var p string
+		_ = rs.Scan(&p)
+		phones[p] = true
+	}
+	rs.Close()
+	var tw []job
+	var cbs []loadgen.Event
+	for _, m := range r.sinks.SMS() {
+		if !phones[m.To] {
+			continue
+		}
+		for _, st := range []string{"queued", "sent", "delivered"} {
+			for c := 0; c < 2; c++ {
+				p := url.Values{"AccountSid": {m.Account}, "ApiVersion": {"2010-04-01"}, "From": {m.From}, "To": {m.To},
+					"MessageSid": {m.SID}, "SmsSid": {m.SID}, "MessageStatus": {st}, "SmsStatus": {st}}
+				cbs = append(cbs, loadgen.TwilioCallback(p, "tw_"+randHex(8)))
+				tw = append(tw, job{signer: r.twilio, path: twilioPath, id: m.SID + ":" + st})
+			}
+		}
+	}
+	for i := range tw {
+		tw[i].ev = &cbs[i]
+	}
+	mrand.Shuffle(len(tw), func(i, j int) { tw[i], tw[j] = tw[j], tw[i] })
+	s.run(tw)
+	r.drain(drainTimeout)
+
+	res := r.check(s, ids)
+	var wrong int
+	if err := r.pg.db.QueryRow(`SELECT count(*) FROM bookings b WHERE id = ANY($1) AND NOT (
+		b.status = 'confirmed' AND b.deposit_paid AND b.deposit_refunded AND b.refunded_at IS NOT NULL
+		AND b.sms_status = 'delivered' AND b.sms_delivered
+		AND (SELECT count(*) FROM transactions t WHERE t.booking_id = b.id AND t.kind = 'payment') = 1
+		AND (SELECT coalesce(sum(amount), 0) FROM transactions t WHERE t.booking_id = b.id AND t.kind = 'refund') = 6000)`,
+		ids).Scan(&wrong); err != nil {
+		t.Fatal(err)
+	}
+	if wrong > 0 {
+		var b, st, sms string
+		var paid, refunded bool
+		_ = r.pg.db.QueryRow(`SELECT id::text, status, coalesce(sms_status, ''), deposit_paid, deposit_refunded FROM bookings WHERE id = ANY($1)
+			AND NOT (status = 'confirmed' AND deposit_paid AND deposit_refunded AND sms_status = 'delivered') LIMIT 1`, ids).Scan(&b, &st, &sms, &paid, &refunded)
+		t.Errorf("%d of %d bookings not in the final state; e.g. booking %s: status %s, sms %q, paid %v, refunded %v", wrong, n, b, st, sms, paid, refunded)
+	}
+	t.Logf("final booking states: %d of %d wrong", wrong, n)
+	r.report(res)
 }
