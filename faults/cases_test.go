@@ -3,13 +3,22 @@
 package faults
 
 import (
+	"context"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/reserveeasy/gateway/loadgen"
+	"github.com/reserveeasy/gateway/queue/redistest"
 )
 
 // drainTimeout bounds the wait for the queue to drain after a fault: a
@@ -225,4 +234,83 @@ func TestG_OrderStorm(t *testing.T) {
 	}
 	t.Logf("final booking states: %d of %d wrong", wrong, n)
 	r.report(res)
+}
+
+// sentinels starts three Sentinels watching primary (master name
+// gwmaster, down after 2s) and returns the gateway's REDIS_URL.
+func sentinels(t *testing.T, primary *redistest.Server) (string, asynq.RedisConnOpt) {
+	t.Helper()
+	var addrs []string
+	for i := 0; i < 3; i++ {
+		dir := t.TempDir()
+		port := freePort(t)
+		conf := filepath.Join(dir, "sentinel.conf")
+		if err := os.WriteFile(conf, []byte(fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\n"+
+			"sentinel monitor gwmaster 127.0.0.1 %d 2\nsentinel down-after-milliseconds gwmaster 2000\n"+
+			"sentinel failover-timeout gwmaster 10000\nsentinel parallel-syncs gwmaster 1\n", port, dir, primary.Port)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("redis-server", conf, "--sentinel")
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start sentinel: %v", err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", port))
+	}
+	for _, a := range addrs {
+		c := redis.NewSentinelClient(&redis.Options{Addr: a})
+		poll(t, 30*time.Second, "sentinel "+a+" to see the replica and the other sentinels", func() bool {
+			m, err := c.Master(context.Background(), "gwmaster").Result()
+			return err == nil && m["num-slaves"] == "1" && m["num-other-sentinels"] == "2"
+		})
+		c.Close()
+	}
+	return "redis-sentinel://" + strings.Join(addrs, ",") + "?master_name=gwmaster&db=0",
+		asynq.RedisFailoverClientOpt{MasterName: "gwmaster", SentinelAddrs: addrs}
+}
+
+// d. A Sentinel failover under load: the primary (AOF always) SIGKILLed
+// mid-burst, the replica promoted, the old primary started again from its
+// AOF (the Sentinels make it a replica); with and without
+// REDIS_MIN_REPLICAS=1.
+func TestD_SentinelFailover(t *testing.T) {
+	skipInShort(t)
+	for _, minReplicas := range []string{"0", "1"} {
+		t.Run("REDIS_MIN_REPLICAS="+minReplicas, func(t *testing.T) {
+			n := events()
+			r := newRig(t, "d. Sentinel failover, REDIS_MIN_REPLICAS="+minReplicas)
+			replica := redistest.StartReplica(t, r.redis, "--appendonly", "yes", "--appendfsync", "always")
+			r.redisURL, r.inspect = sentinels(t, r.redis)
+			r.env["REDIS_URL"] = r.redisURL
+			r.env["REDIS_MIN_REPLICAS"] = minReplicas
+			ids, evs := r.stripeEvents(n)
+			api := r.gateway("api", nil, "api")
+			r.gateway("worker", map[string]string{"WORKER_CONCURRENCY": "50"}, "worker")
+			s := newSender(api.URL)
+			wait := async(s, r.stripeJobs(evs, 1, 1))
+			waitOKs(t, s, int64(n/3), "a third of the events answered before the failover")
+			killed := time.Now()
+			r.redis.Kill()
+			rc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", replica.Port)})
+			defer rc.Close()
+			poll(t, time.Minute, "the replica to be promoted", func() bool {
+				info, err := rc.Info(context.Background(), "replication").Result()
+				return err == nil && strings.Contains(info, "role:master")
+			})
+			promoted := time.Now()
+			r.redis.Restart(t)
+			restarted := time.Now()
+			wait()
+			r.drain(drainTimeout)
+			res := r.check(s, ids)
+			never := time.Now()
+			t.Logf("lost events by when they were answered 200: before the kill %d, kill to promotion %d, promotion to the old primary's restart %d, after %d",
+				res.lostBetween(time.Time{}, killed), res.lostBetween(killed, promoted), res.lostBetween(promoted, restarted), res.lostBetween(restarted, never))
+			if minReplicas == "0" {
+				r.report(res, "lost", "doubled email (same Message-ID)")
+			} else {
+				r.report(res, "doubled email (same Message-ID)")
+			}
+		})
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"sort"
@@ -26,6 +27,7 @@ import (
 var (
 	gatewayBin string
 	pgShared   *postgres // one cluster for every case; each case its own bookings
+	live       sync.Map  // *exec.Cmd of the gateway processes running
 	rowsMu     sync.Mutex
 	rows       []string // the report's table rows, printed at the end
 )
@@ -45,6 +47,19 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "build gateway: %v\n%s", err, out)
 			return 1
 		}
+		// An interrupted run (Ctrl-C, a CI timeout) still stops what it
+		// started: the gateway processes and the PostgreSQL cluster.
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			<-sig
+			live.Range(func(k, _ any) bool { _ = k.(*exec.Cmd).Process.Kill(); return true })
+			if pgShared != nil {
+				pgShared.destroy()
+			}
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}()
 		code := m.Run()
 		if pgShared != nil {
 			pgShared.destroy()
@@ -283,7 +298,8 @@ func (p *proc) start(t *testing.T) {
 		t.Fatalf("start %s: %v", p.name, err)
 	}
 	p.done = make(chan struct{})
-	go func(c *exec.Cmd, done chan struct{}) { _ = c.Wait(); close(done) }(p.cmd, p.done)
+	live.Store(p.cmd, true)
+	go func(c *exec.Cmd, done chan struct{}) { _ = c.Wait(); live.Delete(c); close(done) }(p.cmd, p.done)
 	poll(t, 60*time.Second, p.name+" to answer /healthz", func() bool {
 		select {
 		case <-p.done:

@@ -40,6 +40,7 @@ type rig struct {
 	pg       *postgres
 	redis    *redistest.Server
 	redisURL string
+	inspect  asynq.RedisConnOpt // for drain; nil: from redisURL
 	sinks    *sinks.Sinks
 	env      map[string]string
 	stripe   loadgen.Signer
@@ -140,7 +141,8 @@ type sender struct {
 	deadline time.Duration
 
 	mu       sync.Mutex
-	ok       map[string]bool // event key -> answered 2xx at least once
+	ok       map[string]bool      // event key -> answered 2xx at least once
+	okAt     map[string]time.Time // event key -> its first 2xx
 	keys     map[string]bool
 	requests atomic.Int64
 	non2xx   atomic.Int64
@@ -148,7 +150,7 @@ type sender struct {
 }
 
 func newSender(targets ...string) *sender {
-	return &sender{targets: targets, conc: 16, deadline: 5 * time.Minute, ok: map[string]bool{}, keys: map[string]bool{}}
+	return &sender{targets: targets, conc: 16, deadline: 5 * time.Minute, ok: map[string]bool{}, okAt: map[string]time.Time{}, keys: map[string]bool{}}
 }
 
 // run sends every job and returns when each got a 2xx or the deadline passed.
@@ -183,6 +185,9 @@ func (s *sender) deliver(ctx context.Context, client *http.Client, j job) {
 		if code := post(ctx, client, url, j); code >= 200 && code < 300 {
 			s.oks.Add(1)
 			s.mu.Lock()
+			if !s.ok[j.key()] {
+				s.okAt[j.key()] = time.Now()
+			}
 			s.ok[j.key()] = true
 			s.mu.Unlock()
 			return
@@ -242,9 +247,12 @@ func async(s *sender, jobs []job) (wait func()) {
 // recovers them), seen three times in a row.
 func (r *rig) drain(d time.Duration) {
 	r.t.Helper()
-	opt, err := asynq.ParseRedisURI(r.redisURL)
-	if err != nil {
-		r.t.Fatal(err)
+	opt := r.inspect
+	if opt == nil {
+		var err error
+		if opt, err = asynq.ParseRedisURI(r.redisURL); err != nil {
+			r.t.Fatal(err)
+		}
 	}
 	in := asynq.NewInspector(opt)
 	defer in.Close()
@@ -266,6 +274,18 @@ type result struct {
 	smsDoubled, emailDistinct, emailSame int
 	notSent                              int // notifications not sent in the end (any status but sent)
 	requests, non2xx                     int64
+	lostAt                               []time.Time // when each lost event was answered 2xx
+}
+
+// lostBetween counts the lost events answered 2xx in [from, to).
+func (res result) lostBetween(from, to time.Time) int {
+	n := 0
+	for _, t := range res.lostAt {
+		if !t.Before(from) && t.Before(to) {
+			n++
+		}
+	}
+	return n
 }
 
 // check counts what the events did: webhook_events rows, rows doubled,
@@ -302,6 +322,9 @@ func (r *rig) check(s *sender, ids []int64) result {
 	for k := range ok {
 		if !applied[k] {
 			res.lost++
+			s.mu.Lock()
+			res.lostAt = append(res.lostAt, s.okAt[k])
+			s.mu.Unlock()
 		}
 	}
 	var n int
