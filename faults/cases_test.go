@@ -38,6 +38,7 @@ func (r *rig) waitMessages(n int, what string) {
 // a. `gateway worker` SIGKILLed mid-delivery (WORKER_CONCURRENCY=50) and
 // started again at once.
 func TestA_WorkerKill(t *testing.T) {
+	parallelInShort(t)
 	n := events()
 	r := newRig(t, "a. worker SIGKILL mid-delivery")
 	ids, evs := r.stripeEvents(n)
@@ -51,6 +52,16 @@ func TestA_WorkerKill(t *testing.T) {
 	wait()
 	r.drain(drainTimeout)
 	r.report(r.check(s, ids), "doubled email (same Message-ID)")
+}
+
+// parallelInShort runs the CI variant's cases at once: each has its own
+// Redis, gateways and bookings, and most of their time is waiting for
+// Asynq to recover killed tasks. The full run keeps them one at a time
+// (b stops the PostgreSQL they share).
+func parallelInShort(t *testing.T) {
+	if short() {
+		t.Parallel()
+	}
 }
 
 func skipInShort(t *testing.T) {
@@ -87,6 +98,7 @@ func TestB_PostgresOutage(t *testing.T) {
 // c. Redis (AOF, appendfsync always) SIGKILLed mid-burst and started
 // again from its AOF.
 func TestC_RedisKill(t *testing.T) {
+	parallelInShort(t)
 	n := events()
 	r := newRig(t, "c. Redis SIGKILL mid-burst (AOF always)")
 	ids, evs := r.stripeEvents(n)
@@ -106,6 +118,7 @@ func TestC_RedisKill(t *testing.T) {
 // f. A duplicate storm: every event sent FAULTS_COPIES (3) times to each
 // of two api processes at once.
 func TestF_DuplicateStorm(t *testing.T) {
+	parallelInShort(t)
 	n := events()
 	r := newRig(t, "f. duplicate storm, 2 api x 3 copies")
 	ids, evs := r.stripeEvents(n)

@@ -146,8 +146,12 @@ func asPostgres(name string, args ...string) *exec.Cmd {
 	return exec.Command(filepath.Join(pgBin, name), args...)
 }
 
+var pgMu sync.Mutex
+
 func sharedPG(t *testing.T) *postgres {
 	t.Helper()
+	pgMu.Lock()
+	defer pgMu.Unlock()
 	if pgShared != nil {
 		return pgShared
 	}
