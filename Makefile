@@ -5,7 +5,7 @@ BIN      ?= bin/gateway
 FUZZTIME ?= 10s
 export GOFLAGS ?= -buildvcs=false
 
-.PHONY: build run demo screenshot docker-check test services lint monitoring fuzz bench bench-micro clean
+.PHONY: build run demo screenshot docker-check test test-faults services lint monitoring fuzz bench bench-micro clean
 
 # `make run` listens on this machine only unless HTTP_ADDR says otherwise.
 # Without STRIPE_WEBHOOK_SECRET / TWILIO_AUTH_TOKEN / OPS_USERNAME it
@@ -31,6 +31,7 @@ test: services lint
 
 lint: monitoring
 	$(GO) vet ./...
+	$(GO) vet -tags faults ./faults/
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
@@ -48,6 +49,15 @@ fuzz:
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzDecodeStripeEvent$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./jobs -run='^$$' -fuzz='^FuzzDecodeStripeObject$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./jobs -run='^$$' -fuzz='^FuzzFormatPayload$$' -fuzztime=$(FUZZTIME)
+
+# test-faults runs the fault tests (faults/, docs/RELIABILITY.md) against the
+# real binary, with a Redis, a PostgreSQL cluster and Sentinels of their own
+# (never the shared servers). FAULTS_EVENTS (events per case, default 300),
+# FAULTS_SHORT=1 (the CI variant: cases a, c and f), FAULTS_OUT (a file for
+# the table), FAULTS_RUN (a -run pattern).
+FAULTS_RUN ?= .
+test-faults:
+	$(GO) test -tags faults -count=1 -timeout 90m -v -run '$(FAULTS_RUN)' ./faults/
 
 # bench is the end-to-end benchmark (scripts/bench.sh, docs/BENCHMARKS.md): it
 # starts its own Redis, PostgreSQL cluster, gateway, bare Echo ceiling and

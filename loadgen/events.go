@@ -280,3 +280,13 @@ const stripeTemplate = `{
   },
   "type": "{type}"
 }`
+
+// TwilioCallback returns a status callback with form p (signed when sent,
+// over the form), its I-Twilio-Idempotency-Token token, for tests that
+// build their own callbacks (make test-faults' order storm).
+func TwilioCallback(p url.Values, token string) Event {
+	return Event{
+		Key: token, Body: []byte(p.Encode()), ContentType: "application/x-www-form-urlencoded",
+		Header: http.Header{"I-Twilio-Idempotency-Token": {token}}, params: p,
+	}
+}

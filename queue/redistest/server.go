@@ -20,6 +20,7 @@ type Server struct {
 	Port int
 	Dir  string
 	cmd  *exec.Cmd
+	args []string // redis-server's arguments, for Restart
 }
 
 // StartServer starts redis-server with no snapshots and args (more
@@ -27,19 +28,43 @@ type Server struct {
 // it answers PING.
 func StartServer(tb testing.TB, args ...string) *Server {
 	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
+	if _, err := exec.LookPath("redis-server"); err != nil {
 		tb.Fatalf("redis-server not installed (make test installs it): %v", err)
 	}
 	s := &Server{Port: freePort(tb), Dir: tb.TempDir()}
 	base := []string{"--port", fmt.Sprint(s.Port), "--bind", "127.0.0.1", "--dir", s.Dir, "--save", ""}
-	s.cmd = exec.Command(bin, append(base, args...)...)
+	s.args = append(base, args...)
+	s.start(tb)
+	tb.Cleanup(s.Kill)
+	return s
+}
+
+func (s *Server) start(tb testing.TB) {
+	tb.Helper()
+	s.cmd = exec.Command("redis-server", s.args...)
 	if err := s.cmd.Start(); err != nil {
 		tb.Fatalf("start redis-server: %v", err)
 	}
-	tb.Cleanup(s.Kill)
 	s.poll(tb, "to answer PING", func(c *redis.Client) bool { return c.Ping(context.Background()).Err() == nil })
-	return s
+}
+
+// Restart starts a killed server again on the same port, directory and
+// settings (with AOF on, it loads what its AOF holds) and waits until it
+// answers PING.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	if s.cmd != nil {
+		tb.Fatalf("redis-server on port %d is still running", s.Port)
+	}
+	s.start(tb)
+}
+
+// PID is the server's process id, 0 when it is not running.
+func (s *Server) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // StartReplica starts a replica of primary and waits until its link to
