@@ -47,7 +47,7 @@ fuzz:
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzStripe$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzParseTwilioForm$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./verify -run='^$$' -fuzz='^FuzzDecodeStripeEvent$$' -fuzztime=$(FUZZTIME)
-	$(GO) test ./jobs -run='^$$' -fuzz='^FuzzDecodeStripeObject$$' -fuzztime=$(FUZZTIME)
+	$(GO) test ./tasks -run='^$$' -fuzz='^FuzzDecodeStripeObject$$' -fuzztime=$(FUZZTIME)
 	$(GO) test ./jobs -run='^$$' -fuzz='^FuzzFormatPayload$$' -fuzztime=$(FUZZTIME)
 
 # test-faults runs the fault tests (faults/, docs/RELIABILITY.md) against the

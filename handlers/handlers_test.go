@@ -17,10 +17,10 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/reserveeasy/gateway/handlers"
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/metrics"
 	"github.com/reserveeasy/gateway/queue"
 	"github.com/reserveeasy/gateway/queue/redistest"
+	"github.com/reserveeasy/gateway/tasks"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -73,7 +73,7 @@ func (f *fixture) tasks(t *testing.T) []*asynq.TaskInfo {
 	t.Helper()
 	in := asynq.NewInspector(f.redis.ConnOpt)
 	defer in.Close()
-	ts, err := in.ListPendingTasks(jobs.QueueWebhooks)
+	ts, err := in.ListPendingTasks(tasks.QueueWebhooks)
 	if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
 		t.Fatalf("list tasks: %v", err)
 	}

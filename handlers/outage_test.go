@@ -12,8 +12,8 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/reserveeasy/gateway/handlers"
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/queue"
+	"github.com/reserveeasy/gateway/tasks"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -103,7 +103,7 @@ func TestRedisOutage(t *testing.T) {
 	}
 	in := asynq.NewInspector(r.ConnOpt)
 	defer in.Close()
-	ts, err := in.ListPendingTasks(jobs.QueueWebhooks)
+	ts, err := in.ListPendingTasks(tasks.QueueWebhooks)
 	if err != nil || len(ts) != 1 {
 		t.Fatalf("pending tasks = %d (%v), want 1", len(ts), err)
 	}

@@ -6,8 +6,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/metrics"
+	"github.com/reserveeasy/gateway/tasks"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -38,16 +38,16 @@ func (w *webhooks) acceptStripe(c echo.Context) (string, error) {
 			"event_id", ev.ID, "type", ev.Type, "livemode", ev.Livemode)
 		return metrics.OutcomeIgnored, nil
 	}
-	taskType, ok := jobs.StripeTaskType(ev.Type)
+	taskType, ok := tasks.StripeTaskType(ev.Type)
 	if !ok {
 		w.d.Log.Warn("ignoring unhandled Stripe event type", "provider", "stripe", "event_id", ev.ID, "type", ev.Type)
 		return metrics.OutcomeIgnored, nil
 	}
-	obj, err := jobs.DecodeStripeObject(ev.Object)
+	obj, err := tasks.DecodeStripeObject(ev.Object)
 	if err != nil {
 		return "", &badRequest{msg: "data.object is not a JSON object"}
 	}
-	task, id, err := jobs.NewStripeTask(taskType, jobs.StripeEvent{
+	task, id, err := tasks.NewStripeTask(taskType, tasks.StripeEvent{
 		EventID: ev.ID, Type: ev.Type, APIVersion: ev.APIVersion, Created: ev.Created,
 		ReceivedAt: w.d.Now().UTC(), Object: obj, Raw: body,
 	})

@@ -16,7 +16,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"github.com/reserveeasy/gateway/handlers"
-	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/tasks"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -74,11 +74,11 @@ func TestStripeStatuses(t *testing.T) {
 		if ti.ID != "stripe:evt_good" {
 			continue
 		}
-		var ev jobs.StripeEvent
+		var ev tasks.StripeEvent
 		if err := json.Unmarshal(ti.Payload, &ev); err != nil {
 			t.Fatal(err)
 		}
-		if ti.Type != jobs.TypePaymentSucceeded || ev.Object.BookingID() != 42 || ev.Object.Amount != 6000 || len(ev.Raw) == 0 {
+		if ti.Type != tasks.TypePaymentSucceeded || ev.Object.BookingID() != 42 || ev.Object.Amount != 6000 || len(ev.Raw) == 0 {
 			t.Errorf("task %s payload = %+v", ti.Type, ev)
 		}
 	}

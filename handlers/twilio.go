@@ -8,7 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/tasks"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -48,12 +48,12 @@ func (w *webhooks) acceptTwilio(c echo.Context) (string, error) {
 	for k := range params {
 		all[k] = params.Get(k)
 	}
-	s := jobs.SMSStatus{
+	s := tasks.SMSStatus{
 		MessageSID: sid, MessageStatus: status, Token: r.Header.Get("I-Twilio-Idempotency-Token"),
 		To: params.Get("To"), From: params.Get("From"),
 		ErrorCode: params.Get("ErrorCode"), ReceivedAt: w.d.Now().UTC(), Params: all,
 	}
-	task, id, err := jobs.NewSMSStatusTask(s)
+	task, id, err := tasks.NewSMSStatusTask(s)
 	if err != nil {
 		return "", fmt.Errorf("build task: %w", err)
 	}
@@ -61,7 +61,7 @@ func (w *webhooks) acceptTwilio(c echo.Context) (string, error) {
 	// adds a guard: seen before, it makes a duplicate.
 	var guards []string
 	if s.Token != "" {
-		guards = append(guards, jobs.TwilioTokenGuard(s.Token))
+		guards = append(guards, tasks.TwilioTokenGuard(s.Token))
 	}
 	dup, err := w.enqueue(id, task, guards...)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/notifications"
 	"github.com/reserveeasy/gateway/notifications/twiliotest"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 const testAccount = "AC0123456789abcdef0123456789abcdef"
@@ -58,14 +59,14 @@ func TestAmbiguousSMSIsLookedUpNotResent(t *testing.T) {
 		b := f.booking(bookings.StatusPaymentPending)
 		ev := stripeEvent("evt_amb", "payment_intent.succeeded", intent(b.ID, "pi_amb"))
 		srv.TakeThen(twiliotest.Reset)
-		if err := f.run(jobs.TypePaymentSucceeded, ev); err == nil {
+		if err := f.run(tasks.TypePaymentSucceeded, ev); err == nil {
 			t.Fatal("want an error so that Asynq retries")
 		}
 		if sms := byChannel(f.notifications(b.ID), bookings.ChannelSMS); len(sms) != 1 || sms[0].Status != bookings.NotificationUnknown {
 			t.Fatalf("sms notifications = %+v, want one unknown", sms)
 		}
-		f.mustRun(jobs.TypePaymentSucceeded, ev)
-		f.mustRun(jobs.TypePaymentSucceeded, ev)
+		f.mustRun(tasks.TypePaymentSucceeded, ev)
+		f.mustRun(tasks.TypePaymentSucceeded, ev)
 		msgs := srv.Messages()
 		if len(msgs) != 1 {
 			t.Fatalf("Twilio got %d messages, want 1", len(msgs))
@@ -92,14 +93,14 @@ func TestUnknownSMSNotFoundIsSent(t *testing.T) {
 		b := f.booking(bookings.StatusPaymentPending)
 		ev := stripeEvent("evt_503", "payment_intent.succeeded", intent(b.ID, "pi_503"))
 		srv.Fail(http.StatusServiceUnavailable)
-		if err := f.run(jobs.TypePaymentSucceeded, ev); err == nil {
+		if err := f.run(tasks.TypePaymentSucceeded, ev); err == nil {
 			t.Fatal("want an error so that Asynq retries")
 		}
 		if sms := byChannel(f.notifications(b.ID), bookings.ChannelSMS); len(sms) != 1 || sms[0].Status != bookings.NotificationUnknown {
 			t.Fatalf("sms notifications = %+v, want one unknown after a 5xx", sms)
 		}
 		srv.Recover()
-		f.mustRun(jobs.TypePaymentSucceeded, ev)
+		f.mustRun(tasks.TypePaymentSucceeded, ev)
 		if n := len(srv.Messages()); n != 1 {
 			t.Errorf("Twilio got %d messages, want 1", n)
 		}
@@ -134,13 +135,13 @@ func TestAmbiguousEmailKeepsItsMessageID(t *testing.T) {
 		f := newFixture(t, s, func(d *jobs.Deps) { d.Mailer = mail })
 		b := f.booking(bookings.StatusConfirmed)
 		ev := stripeEvent("evt_mid", "charge.refunded", charge(b.ID, "pi_mid", 6000))
-		if err := f.run(jobs.TypeChargeRefunded, ev); err == nil {
+		if err := f.run(tasks.TypeChargeRefunded, ev); err == nil {
 			t.Fatal("want an error so that Asynq retries")
 		}
 		if ns := f.notifications(b.ID); len(ns) != 1 || ns[0].Status != bookings.NotificationUnknown {
 			t.Fatalf("notifications = %+v, want one unknown", ns)
 		}
-		f.mustRun(jobs.TypeChargeRefunded, ev)
+		f.mustRun(tasks.TypeChargeRefunded, ev)
 		if len(mail.attempts) != 2 || mail.attempts[0].MessageID == "" || mail.attempts[0].MessageID != mail.attempts[1].MessageID {
 			t.Errorf("attempts = %+v, want 2 with the same Message-ID", mail.attempts)
 		}
@@ -161,7 +162,7 @@ func TestWorkerKilledAfterTwilioTook(t *testing.T) {
 		f := newFixture(t, s, withTwilio(t, srv), func(d *jobs.Deps) { d.ClaimLease = lease })
 		b := f.booking(bookings.StatusPaymentPending)
 		ev := stripeEvent("evt_kill", "payment_intent.succeeded", intent(b.ID, "pi_kill"))
-		if err := f.runEvent(jobs.TypePaymentSucceeded, ev); err != nil {
+		if err := f.runEvent(tasks.TypePaymentSucceeded, ev); err != nil {
 			t.Fatal(err)
 		}
 		sms := byChannel(f.notifications(b.ID), bookings.ChannelSMS)
@@ -182,7 +183,7 @@ func TestWorkerKilledAfterTwilioTook(t *testing.T) {
 		poll := time.NewTicker(100 * time.Millisecond)
 		defer poll.Stop()
 		for deadline := time.Now().Add(10 * lease); time.Now().Before(deadline); <-poll.C {
-			if err = f.run(jobs.TypePaymentSucceeded, ev); err == nil {
+			if err = f.run(tasks.TypePaymentSucceeded, ev); err == nil {
 				break
 			}
 		}

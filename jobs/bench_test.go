@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/loadgen"
+	"github.com/reserveeasy/gateway/tasks"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -28,7 +28,7 @@ func BenchmarkDecodeStripeObject(b *testing.B) {
 	b.SetBytes(int64(len(ev.Object)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := jobs.DecodeStripeObject(ev.Object); err != nil {
+		if _, err := tasks.DecodeStripeObject(ev.Object); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -36,16 +36,16 @@ func BenchmarkDecodeStripeObject(b *testing.B) {
 
 func BenchmarkNewStripeTask(b *testing.B) {
 	body, ev := benchEvent(b)
-	obj, err := jobs.DecodeStripeObject(ev.Object)
+	obj, err := tasks.DecodeStripeObject(ev.Object)
 	if err != nil {
 		b.Fatal(err)
 	}
-	payload := jobs.StripeEvent{EventID: ev.ID, Type: ev.Type, APIVersion: ev.APIVersion, Created: ev.Created,
+	payload := tasks.StripeEvent{EventID: ev.ID, Type: ev.Type, APIVersion: ev.APIVersion, Created: ev.Created,
 		ReceivedAt: time.Unix(1_700_000_000, 0).UTC(), Object: obj, Raw: body}
 	b.ReportAllocs()
 	var size int
 	for b.Loop() {
-		task, _, err := jobs.NewStripeTask(jobs.TypePaymentSucceeded, payload)
+		task, _, err := tasks.NewStripeTask(tasks.TypePaymentSucceeded, payload)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -64,11 +64,11 @@ func BenchmarkNewSMSStatusTask(b *testing.B) {
 	for k := range form {
 		all[k] = form.Get(k)
 	}
-	s := jobs.SMSStatus{Token: ev.Key, MessageSID: form.Get("MessageSid"), MessageStatus: form.Get("MessageStatus"),
+	s := tasks.SMSStatus{Token: ev.Key, MessageSID: form.Get("MessageSid"), MessageStatus: form.Get("MessageStatus"),
 		To: form.Get("To"), From: form.Get("From"), ReceivedAt: time.Unix(1_700_000_000, 0).UTC(), Params: all}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := jobs.NewSMSStatusTask(s); err != nil {
+		if _, _, err := tasks.NewSMSStatusTask(s); err != nil {
 			b.Fatal(err)
 		}
 	}

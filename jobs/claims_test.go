@@ -14,6 +14,7 @@ import (
 	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/notifications"
 	"github.com/reserveeasy/gateway/queue/redistest"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // gatedMailer holds every email until release is closed, like an SMTP
@@ -63,7 +64,7 @@ func TestFastClockKeepsOffAFreshClaim(t *testing.T) {
 		b := slow.booking(bookings.StatusConfirmed)
 		ev := stripeEvent("evt_clock", "charge.refunded", charge(b.ID, "pi_clock", 6000))
 		done := make(chan error, 1)
-		go func() { done <- slow.run(jobs.TypeChargeRefunded, ev) }()
+		go func() { done <- slow.run(tasks.TypeChargeRefunded, ev) }()
 		select {
 		case <-mail.started:
 		case err := <-done:
@@ -72,7 +73,7 @@ func TestFastClockKeepsOffAFreshClaim(t *testing.T) {
 			t.Fatal("first attempt never reached the mailer")
 		}
 		// The slow worker holds the claim and is mid-send.
-		if err := fast.run(jobs.TypeChargeRefunded, ev); err == nil {
+		if err := fast.run(tasks.TypeChargeRefunded, ev); err == nil {
 			t.Error("the fast worker finished the task while another attempt was sending")
 		}
 		if n := len(fast.out.emailsTo(b.CustomerEmail)); n != 0 {
@@ -100,7 +101,7 @@ func TestEventTaskEndsAtItsCommit(t *testing.T) {
 		b := f.booking(bookings.StatusConfirmed)
 		ev := stripeEvent("evt_own", "charge.refunded", charge(b.ID, "pi_own", 6000))
 		f.out.fail = errTemporary
-		if err := f.runEvent(jobs.TypeChargeRefunded, ev); err != nil {
+		if err := f.runEvent(tasks.TypeChargeRefunded, ev); err != nil {
 			t.Fatalf("event task: %v; want it done once its changes are committed", err)
 		}
 		ns := f.notifications(b.ID)
@@ -111,8 +112,8 @@ func TestEventTaskEndsAtItsCommit(t *testing.T) {
 			t.Fatal("the message's task succeeded while the SMTP server refused")
 		}
 		f.out.fail = nil
-		f.mustRun(jobs.TypeChargeRefunded, ev) // Asynq's retry of the event, or of the message
-		f.mustRun(jobs.TypeChargeRefunded, ev)
+		f.mustRun(tasks.TypeChargeRefunded, ev) // Asynq's retry of the event, or of the message
+		f.mustRun(tasks.TypeChargeRefunded, ev)
 		if n := len(f.out.emailsTo(b.CustomerEmail)); n != 1 {
 			t.Errorf("emails = %d, want 1", n)
 		}
@@ -124,7 +125,7 @@ func TestEventTaskEndsAtItsCommit(t *testing.T) {
 func TestNotifyTaskIDIsTheNotifications(t *testing.T) {
 	c := asynq.NewClientFromRedisClient(redistest.Open(t, redistest.DBJobs).Client)
 	for i, want := range []error{nil, asynq.ErrTaskIDConflict} {
-		task, err := jobs.NewNotifyTask(jobs.Notify{NotificationID: 7, Key: fmt.Sprint("stripe:evt_", i, ":refund")})
+		task, err := tasks.NewNotifyTask(tasks.Notify{NotificationID: 7, Key: fmt.Sprint("stripe:evt_", i, ":refund")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,8 +133,8 @@ func TestNotifyTaskIDIsTheNotifications(t *testing.T) {
 		if !errors.Is(err, want) {
 			t.Fatalf("enqueue %d: %v, want %v", i, err, want)
 		}
-		if err == nil && (info.ID != "notify:7" || info.Queue != jobs.QueueWebhooks) {
-			t.Errorf("task = %s on %s, want notify:7 on %s", info.ID, info.Queue, jobs.QueueWebhooks)
+		if err == nil && (info.ID != "notify:7" || info.Queue != tasks.QueueWebhooks) {
+			t.Errorf("task = %s on %s, want notify:7 on %s", info.ID, info.Queue, tasks.QueueWebhooks)
 		}
 	}
 }

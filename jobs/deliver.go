@@ -13,6 +13,7 @@ import (
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // claimLease is how long a claimed message may stay "sending" before
@@ -46,7 +47,7 @@ func (w *worker) enqueue(ctx context.Context, prefix string) error {
 		if !unsent(n.Status) {
 			continue
 		}
-		t, err := NewNotifyTask(Notify{NotificationID: n.ID, Key: n.Key})
+		t, err := tasks.NewNotifyTask(tasks.Notify{NotificationID: n.ID, Key: n.Key})
 		if err != nil {
 			return err
 		}
@@ -70,7 +71,7 @@ func unsent(s bookings.NotificationStatus) bool {
 // finished after, so a retried task never sends it twice. Transient
 // failures are returned (retry).
 func (w *worker) notify(ctx context.Context, t *asynq.Task) error {
-	var p Notify
+	var p tasks.Notify
 	if err := decode(t, &p); err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func (w *worker) deliverOne(ctx context.Context, n bookings.Notification, log *s
 // with backoff: an outcome the provider accepted is never forgotten.
 func (w *worker) accepted(ctx context.Context, n bookings.Notification, claim bookings.Claim, rcpt notifications.Receipt, log *slog.Logger) error {
 	if w.Receipts != nil && !rcpt.Logged {
-		if err := w.Receipts.KeepReceipt(ctx, n.ID, rcpt); err != nil {
+		if err := w.Receipts.KeepReceipt(ctx, n.ID, rcpt.ProviderID); err != nil {
 			log.Warn("could not keep the provider's receipt in redis", "provider_id", rcpt.ProviderID, "err", err)
 		}
 	}
@@ -192,9 +193,9 @@ const lookupMargin = 15 * time.Minute
 // receipt is sent again under the same Message-ID.
 func (w *worker) earlierOutcome(ctx context.Context, n bookings.Notification) (notifications.Receipt, bool, error) {
 	if w.Receipts != nil {
-		rcpt, ok, err := w.Receipts.Receipt(ctx, n.ID)
+		id, ok, err := w.Receipts.Receipt(ctx, n.ID)
 		if err != nil || ok {
-			return rcpt, ok, err
+			return notifications.Receipt{ProviderID: id}, ok, err
 		}
 	}
 	finder, ok := w.Texter.(notifications.SMSFinder)

@@ -12,6 +12,7 @@ import (
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 func t0ctx() context.Context { return context.Background() }
@@ -24,15 +25,15 @@ func TestCrashBetweenCommitAndSend(t *testing.T) {
 		b := f.booking(bookings.StatusConfirmed)
 		ev := stripeEvent("evt_smtp", "charge.refunded", charge(b.ID, "pi_c", 6000))
 		f.out.fail = errTemporary
-		if err := f.run(jobs.TypeChargeRefunded, ev); err == nil {
+		if err := f.run(tasks.TypeChargeRefunded, ev); err == nil {
 			t.Fatal("want a transient error so Asynq retries")
 		}
 		if !f.get(b.ID).DepositRefunded {
 			t.Fatal("booking change not committed before the send")
 		}
 		f.out.fail = nil
-		f.mustRun(jobs.TypeChargeRefunded, ev)
-		f.mustRun(jobs.TypeChargeRefunded, ev)
+		f.mustRun(tasks.TypeChargeRefunded, ev)
+		f.mustRun(tasks.TypeChargeRefunded, ev)
 		if n := len(f.out.emailsTo(b.CustomerEmail)); n != 1 {
 			t.Errorf("emails = %d, want 1", n)
 		}
@@ -53,7 +54,7 @@ func TestPermanentRejectionIsNotRetried(t *testing.T) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusConfirmed)
 		f.out.fail = fmt.Errorf("550 no such user: %w", notifications.ErrPermanent)
-		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_perm", "charge.refunded", charge(b.ID, "pi_p", 6000)))
+		f.mustRun(tasks.TypeChargeRefunded, stripeEvent("evt_perm", "charge.refunded", charge(b.ID, "pi_p", 6000)))
 		ns := f.notifications(b.ID)
 		if len(ns) != 1 || ns[0].Status != bookings.NotificationFailed || ns[0].LastError == "" {
 			t.Errorf("notification = %+v", ns)
@@ -73,13 +74,13 @@ func TestDatabaseDownIsRetried(t *testing.T) {
 		f := newFixture(t, failingStore{s})
 		b := f.booking(bookings.StatusPaymentPending)
 		ev := stripeEvent("evt_db", "payment_intent.succeeded", intent(b.ID, "pi_db"))
-		err := f.run(jobs.TypePaymentSucceeded, ev)
+		err := f.run(tasks.TypePaymentSucceeded, ev)
 		if err == nil || errors.Is(err, asynq.SkipRetry) {
 			t.Fatalf("err = %v, want a retryable error", err)
 		}
 		// The database is back: the retry applies the event.
 		f2 := newFixture(t, s)
-		f2.mustRun(jobs.TypePaymentSucceeded, ev)
+		f2.mustRun(tasks.TypePaymentSucceeded, ev)
 		if !f2.get(b.ID).DepositPaid {
 			t.Error("retry did not apply the payment")
 		}
@@ -96,7 +97,7 @@ func TestWorkerDiedMidSend(t *testing.T) {
 		b := f.booking(bookings.StatusConfirmed)
 		ev := stripeEvent("evt_died", "charge.refunded", charge(b.ID, "pi_d", 6000))
 		f.out.fail = errTemporary
-		if err := f.run(jobs.TypeChargeRefunded, ev); err == nil {
+		if err := f.run(tasks.TypeChargeRefunded, ev); err == nil {
 			t.Fatal("want a transient error")
 		}
 		ns := f.notifications(b.ID)
@@ -108,7 +109,7 @@ func TestWorkerDiedMidSend(t *testing.T) {
 			t.Fatalf("claim = %v, %v", ok, err)
 		}
 		f.out.fail = nil
-		if err := f.run(jobs.TypeChargeRefunded, ev); err == nil {
+		if err := f.run(tasks.TypeChargeRefunded, ev); err == nil {
 			t.Fatal("a fresh claim must make the task retry, not finish with the message unsent")
 		}
 		if n := len(f.out.emailsTo(b.CustomerEmail)); n != 0 {
@@ -118,14 +119,14 @@ func TestWorkerDiedMidSend(t *testing.T) {
 		poll := time.NewTicker(100 * time.Millisecond)
 		defer poll.Stop()
 		for deadline := time.Now().Add(10 * lease); time.Now().Before(deadline); <-poll.C {
-			if err = f.run(jobs.TypeChargeRefunded, ev); err == nil {
+			if err = f.run(tasks.TypeChargeRefunded, ev); err == nil {
 				break
 			}
 		}
 		if err != nil {
 			t.Fatalf("the expired claim was never taken over: %v", err)
 		}
-		f.mustRun(jobs.TypeChargeRefunded, ev)
+		f.mustRun(tasks.TypeChargeRefunded, ev)
 		if n := len(f.out.emailsTo(b.CustomerEmail)); n != 1 {
 			t.Errorf("emails = %d, want 1", n)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/metrics"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // stores runs test against PostgreSQL and SQLite.
@@ -83,8 +84,8 @@ type schedule struct {
 func (s *schedule) Schedule(_ context.Context, t *asynq.Task) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.Type() == jobs.TypeNotify {
-		var n jobs.Notify
+	if t.Type() == tasks.TypeNotify {
+		var n tasks.Notify
 		if err := json.Unmarshal(t.Payload(), &n); err != nil {
 			return err
 		}
@@ -94,7 +95,7 @@ func (s *schedule) Schedule(_ context.Context, t *asynq.Task) error {
 		}
 		return nil
 	}
-	var a jobs.AutoCancel
+	var a tasks.AutoCancel
 	_ = json.Unmarshal(t.Payload(), &a)
 	id := fmt.Sprintf("hold:%d:%d", a.BookingID, a.HoldExpiresAt.Unix())
 	if _, ok := s.tasks[id]; ok {
@@ -222,26 +223,26 @@ func (f *fixture) mustRun(typ string, payload any) {
 	}
 }
 
-func stripeEvent(id, typ string, obj jobs.StripeObject) jobs.StripeEvent {
-	return jobs.StripeEvent{EventID: id, Type: typ, Created: 1700000000, ReceivedAt: time.Now().UTC(), Object: obj, Raw: json.RawMessage(`{}`)}
+func stripeEvent(id, typ string, obj tasks.StripeObject) tasks.StripeEvent {
+	return tasks.StripeEvent{EventID: id, Type: typ, Created: 1700000000, ReceivedAt: time.Now().UTC(), Object: obj, Raw: json.RawMessage(`{}`)}
 }
 
-func intent(bookingID int64, id string) jobs.StripeObject {
-	return jobs.StripeObject{ID: id, Object: "payment_intent", Amount: 6000, AmountReceived: 6000, Currency: "usd",
+func intent(bookingID int64, id string) tasks.StripeObject {
+	return tasks.StripeObject{ID: id, Object: "payment_intent", Amount: 6000, AmountReceived: 6000, Currency: "usd",
 		Metadata: map[string]string{"booking_id": fmt.Sprint(bookingID)}}
 }
 
-func charge(bookingID int64, pi string, refunded int64) jobs.StripeObject {
+func charge(bookingID int64, pi string, refunded int64) tasks.StripeObject {
 	md := map[string]string{}
 	if bookingID > 0 {
 		md["booking_id"] = fmt.Sprint(bookingID)
 	}
-	return jobs.StripeObject{ID: "ch_" + pi, Object: "charge", Amount: 6000, AmountRefunded: refunded, Currency: "usd",
+	return tasks.StripeObject{ID: "ch_" + pi, Object: "charge", Amount: 6000, AmountRefunded: refunded, Currency: "usd",
 		PaymentIntent: pi, Metadata: md}
 }
 
-func smsStatus(sid, status, to string) jobs.SMSStatus {
-	return jobs.SMSStatus{MessageSID: sid, MessageStatus: status, To: to, ReceivedAt: time.Now().UTC()}
+func smsStatus(sid, status, to string) tasks.SMSStatus {
+	return tasks.SMSStatus{MessageSID: sid, MessageStatus: status, To: to, ReceivedAt: time.Now().UTC()}
 }
 
 func (f *fixture) transactions(id int64) []bookings.Transaction {

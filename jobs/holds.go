@@ -3,25 +3,25 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // autoCancel runs when a hold expires: a booking still payment_pending and
 // unpaid, on the same hold, is cancelled and the customer emailed. Anything
 // else (paid meanwhile, a newer hold) leaves it alone.
 func (w *worker) autoCancel(ctx context.Context, t *asynq.Task) error {
-	var a AutoCancel
+	var a tasks.AutoCancel
 	if err := decode(t, &a); err != nil {
 		return err
 	}
 	base := w.Log.With("hold_expires_at", a.HoldExpiresAt) // delivery adds booking_id itself
 	log := base.With("booking_id", a.BookingID)
-	prefix := "hold:" + strconv.FormatInt(a.BookingID, 10) + ":" + strconv.FormatInt(a.HoldExpiresAt.Unix(), 10) + ":"
+	prefix := tasks.MessagePrefix(tasks.AutoCancelTaskID(a))
 	err := w.Store.Run(ctx, func(ctx context.Context, tx bookings.Tx) error {
 		b, err := tx.BookingForUpdate(ctx, a.BookingID)
 		if err != nil {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/reserveeasy/gateway/bookings"
-	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // fireHolds runs every scheduled auto-cancel that is due.
@@ -27,9 +27,9 @@ func TestPaymentFailedHoldThenCancel(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusConfirmed)
-		f.mustRun(jobs.TypePaymentFailed, stripeEvent("evt_f1", "payment_intent.payment_failed", intent(b.ID, "pi_f")))
+		f.mustRun(tasks.TypePaymentFailed, stripeEvent("evt_f1", "payment_intent.payment_failed", intent(b.ID, "pi_f")))
 		f.advance(30 * time.Minute)
-		f.mustRun(jobs.TypePaymentFailed, stripeEvent("evt_f2", "payment_intent.payment_failed", intent(b.ID, "pi_f")))
+		f.mustRun(tasks.TypePaymentFailed, stripeEvent("evt_f2", "payment_intent.payment_failed", intent(b.ID, "pi_f")))
 
 		got := f.get(b.ID)
 		wantExpiry := time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
@@ -56,7 +56,7 @@ func TestPaymentFailedHoldThenCancel(t *testing.T) {
 			t.Errorf("cancellation email missing: %+v", mails)
 		}
 		// A payment arriving after the cancellation does not reconfirm.
-		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_after", "payment_intent.succeeded", intent(b.ID, "pi_f")))
+		f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_after", "payment_intent.succeeded", intent(b.ID, "pi_f")))
 		if got := f.get(b.ID); got.Status != bookings.StatusCancelled {
 			t.Errorf("status = %s after a late payment", got.Status)
 		}
@@ -67,13 +67,13 @@ func TestFailedThenPaidWithinHoldStaysConfirmed(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusConfirmed)
-		f.mustRun(jobs.TypePaymentFailed, stripeEvent("evt_f", "payment_intent.payment_failed", intent(b.ID, "pi_g")))
+		f.mustRun(tasks.TypePaymentFailed, stripeEvent("evt_f", "payment_intent.payment_failed", intent(b.ID, "pi_g")))
 		f.advance(time.Hour)
-		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_s", "payment_intent.succeeded", intent(b.ID, "pi_g")))
+		f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_s", "payment_intent.succeeded", intent(b.ID, "pi_g")))
 		f.advance(2 * time.Hour)
 		f.fireHolds()
 		// A late failure for the paid booking changes nothing either.
-		f.mustRun(jobs.TypePaymentFailed, stripeEvent("evt_f_late", "payment_intent.payment_failed", intent(b.ID, "pi_g")))
+		f.mustRun(tasks.TypePaymentFailed, stripeEvent("evt_f_late", "payment_intent.payment_failed", intent(b.ID, "pi_g")))
 		got := f.get(b.ID)
 		if got.Status != bookings.StatusConfirmed || !got.DepositPaid || !got.CancelledAt.IsZero() {
 			t.Errorf("booking = %+v", got)
@@ -88,9 +88,9 @@ func TestHoldNotDueYetDoesNothing(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusConfirmed)
-		f.mustRun(jobs.TypePaymentFailed, stripeEvent("evt_f", "payment_intent.payment_failed", intent(b.ID, "pi_h")))
+		f.mustRun(tasks.TypePaymentFailed, stripeEvent("evt_f", "payment_intent.payment_failed", intent(b.ID, "pi_h")))
 		// Fire a stale hold (an older expiry): the booking is left alone.
-		f.mustRun(jobs.TypeAutoCancel, jobs.AutoCancel{BookingID: b.ID, HoldExpiresAt: f.now.Add(-time.Hour)})
+		f.mustRun(tasks.TypeAutoCancel, tasks.AutoCancel{BookingID: b.ID, HoldExpiresAt: f.now.Add(-time.Hour)})
 		if got := f.get(b.ID); got.Status != bookings.StatusPaymentPending {
 			t.Errorf("status = %s", got.Status)
 		}

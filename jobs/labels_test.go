@@ -13,6 +13,7 @@ import (
 
 	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/metrics"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // TestTaskTypeLabelIsClosed: task types come from Redis, where anything
@@ -24,8 +25,8 @@ func TestTaskTypeLabelIsClosed(t *testing.T) {
 	tests := []struct{ name, typ, want string }{
 		{"unknown type", "evil:x1", "other"},
 		{"empty type", "", "other"},
-		{"registered type as a prefix", jobs.TypePaymentSucceeded + "_x1", "other"},
-		{"registered type", jobs.TypePaymentSucceeded, jobs.TypePaymentSucceeded},
+		{"registered type as a prefix", tasks.TypePaymentSucceeded + "_x1", "other"},
+		{"registered type", tasks.TypePaymentSucceeded, tasks.TypePaymentSucceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,12 +40,12 @@ func TestTaskTypeLabelIsClosed(t *testing.T) {
 	before := taskTypes(t, m)
 	for i := 0; i < 200; i++ {
 		_ = mux.ProcessTask(context.Background(), asynq.NewTask(fmt.Sprintf("evil:%d", i), nil))
-		_ = mux.ProcessTask(context.Background(), asynq.NewTask(fmt.Sprintf("%s:%d", jobs.TypeSMSStatus, i), nil))
+		_ = mux.ProcessTask(context.Background(), asynq.NewTask(fmt.Sprintf("%s:%d", tasks.TypeSMSStatus, i), nil))
 	}
 	if diff := cmp.Diff(before, taskTypes(t, m)); diff != "" {
 		t.Errorf("type labels grew (-before +after):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"other", jobs.TypePaymentSucceeded}, before); diff != "" {
+	if diff := cmp.Diff([]string{"other", tasks.TypePaymentSucceeded}, before); diff != "" {
 		t.Errorf("type labels (-want +got):\n%s", diff)
 	}
 }

@@ -1,3 +1,5 @@
+// Package jobs is the workers: the Asynq handlers that apply the tasks of
+// package tasks to bookings, and deliver each customer message once.
 package jobs
 
 import (
@@ -13,6 +15,7 @@ import (
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/metrics"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // Scheduler puts a follow-up task on the queue (the auto-cancel after a
@@ -36,8 +39,8 @@ type SeenMarker interface {
 // Receipts keeps a provider's receipt for a message until the database has
 // recorded it: an attempt that finds one records it and sends nothing.
 type Receipts interface {
-	KeepReceipt(ctx context.Context, notificationID int64, r notifications.Receipt) error
-	Receipt(ctx context.Context, notificationID int64) (notifications.Receipt, bool, error)
+	KeepReceipt(ctx context.Context, notificationID int64, providerID string) error
+	Receipt(ctx context.Context, notificationID int64) (providerID string, ok bool, err error)
 }
 
 // Deps are what the workers need.
@@ -77,12 +80,12 @@ func NewMux(d Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Use(w.observe)
 	for typ, h := range map[string]asynq.HandlerFunc{
-		TypePaymentSucceeded: w.paymentSucceeded,
-		TypePaymentFailed:    w.paymentFailed,
-		TypeChargeRefunded:   w.chargeRefunded,
-		TypeSMSStatus:        w.smsStatus,
-		TypeAutoCancel:       w.autoCancel,
-		TypeNotify:           w.notify,
+		tasks.TypePaymentSucceeded: w.paymentSucceeded,
+		tasks.TypePaymentFailed:    w.paymentFailed,
+		tasks.TypeChargeRefunded:   w.chargeRefunded,
+		tasks.TypeSMSStatus:        w.smsStatus,
+		tasks.TypeAutoCancel:       w.autoCancel,
+		tasks.TypeNotify:           w.notify,
 	} {
 		mux.HandleFunc(typ, h)
 		w.types[typ] = true

@@ -10,28 +10,29 @@ import (
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // stripeTask decodes a stripe:* task and returns what every Stripe handler
 // needs: the event, its webhook_events identity, the key prefix of the
 // messages it causes and a logger carrying its ids.
-func (w *worker) stripeTask(ctx context.Context, t *asynq.Task) (StripeEvent, bookings.Event, string, *slog.Logger, error) {
-	var ev StripeEvent
+func (w *worker) stripeTask(ctx context.Context, t *asynq.Task) (tasks.StripeEvent, bookings.Event, string, *slog.Logger, error) {
+	var ev tasks.StripeEvent
 	if err := decode(t, &ev); err != nil {
 		return ev, bookings.Event{}, "", nil, err
 	}
 	if ev.EventID == "" {
 		return ev, bookings.Event{}, "", nil, fmt.Errorf("stripe task without event id: %w", asynq.SkipRetry)
 	}
-	id := StripeTaskID(ev.EventID)
+	id := tasks.StripeTaskID(ev.EventID)
 	log := w.Log.With("provider", "stripe", "event_id", ev.EventID, "event_type", ev.Type, "task_id", id)
 	be := bookings.Event{Source: "stripe", ID: ev.EventID, Type: ev.Type, ReceivedAt: ev.ReceivedAt}
-	return ev, be, id + ":", log, nil
+	return ev, be, tasks.MessagePrefix(id), log, nil
 }
 
 // findStripeBooking finds and locks the booking of a PaymentIntent or Charge:
 // metadata.booking_id, else the stored PaymentIntent id.
-func findStripeBooking(ctx context.Context, tx bookings.Tx, o StripeObject) (bookings.Booking, error) {
+func findStripeBooking(ctx context.Context, tx bookings.Tx, o tasks.StripeObject) (bookings.Booking, error) {
 	if id := o.BookingID(); id > 0 {
 		return tx.BookingForUpdate(ctx, id)
 	}
@@ -48,11 +49,11 @@ func findStripeBooking(ctx context.Context, tx bookings.Tx, o StripeObject) (boo
 
 // stripeChange is what one Stripe event does inside its transaction: b is
 // the event's booking, locked; ob writes the messages the change calls for.
-type stripeChange func(ctx context.Context, tx bookings.Tx, ob *outbox, ev StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error)
+type stripeChange func(ctx context.Context, tx bookings.Tx, ob *outbox, ev tasks.StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error)
 
 // applyStripe decodes a stripe:* task, applies change to its booking
 // exactly once, runs the follow-ups and sends the messages.
-func (w *worker) applyStripe(ctx context.Context, t *asynq.Task, change stripeChange, then ...func(context.Context, StripeEvent) error) error {
+func (w *worker) applyStripe(ctx context.Context, t *asynq.Task, change stripeChange, then ...func(context.Context, tasks.StripeEvent) error) error {
 	ev, be, prefix, log, err := w.stripeTask(ctx, t)
 	if err != nil {
 		return err
@@ -68,7 +69,7 @@ func (w *worker) applyStripe(ctx context.Context, t *asynq.Task, change stripeCh
 	for i, f := range then {
 		followUps[i] = func(ctx context.Context) error { return f(ctx, ev) }
 	}
-	return w.settle(ctx, err, prefix, StripeTaskID(ev.EventID), log, followUps...)
+	return w.settle(ctx, err, prefix, tasks.StripeTaskID(ev.EventID), log, followUps...)
 }
 
 func (w *worker) paymentSucceeded(ctx context.Context, t *asynq.Task) error {
@@ -85,7 +86,7 @@ func (w *worker) chargeRefunded(ctx context.Context, t *asynq.Task) error {
 
 // paid applies payment_intent.succeeded: the deposit is paid, the booking
 // confirmed (unless cancelled: support is alerted) and the SMS written.
-func (w *worker) paid(ctx context.Context, tx bookings.Tx, ob *outbox, ev StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error) {
+func (w *worker) paid(ctx context.Context, tx bookings.Tx, ob *outbox, ev tasks.StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error) {
 	amount := ev.Object.AmountReceived
 	if amount == 0 {
 		amount = ev.Object.Amount
@@ -130,7 +131,7 @@ func (w *worker) paid(ctx context.Context, tx bookings.Tx, ob *outbox, ev Stripe
 
 // failed applies payment_intent.payment_failed: an unpaid, not cancelled
 // booking waits for its deposit and the customer is emailed.
-func (w *worker) failed(ctx context.Context, tx bookings.Tx, ob *outbox, ev StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error) {
+func (w *worker) failed(ctx context.Context, tx bookings.Tx, ob *outbox, ev tasks.StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error) {
 	nb, out := bookings.ApplyPaymentFailed(b, ev.Object.ID, now, w.PaymentHold)
 	if !out.Pending {
 		return bookings.Result{BookingID: b.ID, Outcome: "ignored_" + string(b.Status) + "_booking"}, nil
@@ -148,7 +149,7 @@ func (w *worker) failed(ctx context.Context, tx bookings.Tx, ob *outbox, ev Stri
 // refunded applies charge.refunded: the amount newly refunded on the charge
 // is recorded once and emailed; the deposit is marked refunded once the
 // charge is refunded in full.
-func (w *worker) refunded(ctx context.Context, tx bookings.Tx, ob *outbox, ev StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error) {
+func (w *worker) refunded(ctx context.Context, tx bookings.Tx, ob *outbox, ev tasks.StripeEvent, b bookings.Booking, now time.Time) (bookings.Result, error) {
 	recorded, err := tx.SumTransactions(ctx, bookings.KindRefund, ev.Object.ID)
 	if err != nil {
 		return bookings.Result{}, err
@@ -183,7 +184,7 @@ func (w *worker) refunded(ctx context.Context, tx bookings.Tx, ob *outbox, ev St
 // scheduleHold makes sure the auto-cancel of the booking's running hold is
 // queued. It runs on every attempt, so a failure to schedule after the
 // commit is repaired by the retry; the task id makes it once per hold.
-func (w *worker) scheduleHold(ctx context.Context, ev StripeEvent) error {
+func (w *worker) scheduleHold(ctx context.Context, ev tasks.StripeEvent) error {
 	var b bookings.Booking
 	err := w.Store.Run(ctx, func(ctx context.Context, tx bookings.Tx) error {
 		var err error
@@ -196,7 +197,7 @@ func (w *worker) scheduleHold(ctx context.Context, ev StripeEvent) error {
 	if b.Status != bookings.StatusPaymentPending || b.HoldExpiresAt.IsZero() {
 		return nil
 	}
-	task, err := NewAutoCancelTask(AutoCancel{BookingID: b.ID, HoldExpiresAt: b.HoldExpiresAt})
+	task, err := tasks.NewAutoCancelTask(tasks.AutoCancel{BookingID: b.ID, HoldExpiresAt: b.HoldExpiresAt})
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 func TestPaymentSucceeded(t *testing.T) {
@@ -23,8 +24,8 @@ func TestPaymentSucceeded(t *testing.T) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusPaymentPending)
 		ev := stripeEvent("evt_paid", "payment_intent.succeeded", intent(b.ID, "pi_1"))
-		f.mustRun(jobs.TypePaymentSucceeded, ev)
-		f.mustRun(jobs.TypePaymentSucceeded, ev) // a retried task changes nothing
+		f.mustRun(tasks.TypePaymentSucceeded, ev)
+		f.mustRun(tasks.TypePaymentSucceeded, ev) // a retried task changes nothing
 
 		got := f.get(b.ID)
 		if !got.DepositPaid || got.DepositPaidAt.IsZero() || got.Status != bookings.StatusConfirmed ||
@@ -58,13 +59,13 @@ func TestPaymentSucceededConcurrentCopies(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := f.run(jobs.TypePaymentSucceeded, ev); err != nil && !strings.Contains(err.Error(), "being sent") {
+				if err := f.run(tasks.TypePaymentSucceeded, ev); err != nil && !strings.Contains(err.Error(), "being sent") {
 					t.Errorf("run: %v", err)
 				}
 			}()
 		}
 		wg.Wait()
-		f.mustRun(jobs.TypePaymentSucceeded, ev)
+		f.mustRun(tasks.TypePaymentSucceeded, ev)
 		if n := len(f.transactions(b.ID)); n != 1 {
 			t.Errorf("transactions = %d, want 1", n)
 		}
@@ -78,7 +79,7 @@ func TestPaymentForCancelledBookingAlertsSupport(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusCancelled)
-		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_late", "payment_intent.succeeded", intent(b.ID, "pi_3")))
+		f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_late", "payment_intent.succeeded", intent(b.ID, "pi_3")))
 		got := f.get(b.ID)
 		if got.Status != bookings.StatusCancelled || !got.DepositPaid {
 			t.Errorf("booking = %+v", got)
@@ -102,9 +103,9 @@ func TestRefund(t *testing.T) {
 		b := f.booking(bookings.StatusConfirmed)
 		// The refund arrives before the payment it refunds: still recorded.
 		refund := stripeEvent("evt_refund", "charge.refunded", charge(b.ID, "pi_4", 6000))
-		f.mustRun(jobs.TypeChargeRefunded, refund)
-		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_pay4", "payment_intent.succeeded", intent(b.ID, "pi_4")))
-		f.mustRun(jobs.TypeChargeRefunded, refund)
+		f.mustRun(tasks.TypeChargeRefunded, refund)
+		f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_pay4", "payment_intent.succeeded", intent(b.ID, "pi_4")))
+		f.mustRun(tasks.TypeChargeRefunded, refund)
 
 		got := f.get(b.ID)
 		if !got.DepositRefunded || got.RefundedAt.IsZero() || !got.DepositPaid {
@@ -135,15 +136,15 @@ func TestPartialRefunds(t *testing.T) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusConfirmed)
 		first := stripeEvent("evt_r1", "charge.refunded", charge(b.ID, "pi_5", 2000))
-		f.mustRun(jobs.TypeChargeRefunded, first)
-		f.mustRun(jobs.TypeChargeRefunded, first) // a retried task changes nothing
+		f.mustRun(tasks.TypeChargeRefunded, first)
+		f.mustRun(tasks.TypeChargeRefunded, first) // a retried task changes nothing
 		if got := f.get(b.ID); got.DepositRefunded || !got.RefundedAt.IsZero() {
 			t.Errorf("after $20.00 of $60.00: deposit_refunded=%v refunded_at=%v, want false and unset",
 				got.DepositRefunded, got.RefundedAt)
 		}
 		second := charge(b.ID, "pi_5", 6000)
 		second.Refunded = true
-		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_r2", "charge.refunded", second))
+		f.mustRun(tasks.TypeChargeRefunded, stripeEvent("evt_r2", "charge.refunded", second))
 		got := f.get(b.ID)
 		if !got.DepositRefunded || !got.RefundedAt.Equal(f.clock()) {
 			t.Errorf("after the rest: deposit_refunded=%v refunded_at=%v, want true and %v",
@@ -178,8 +179,8 @@ func TestRefundsOutOfOrder(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusConfirmed)
-		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_o2", "charge.refunded", charge(b.ID, "pi_7", 6000)))
-		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_o1", "charge.refunded", charge(b.ID, "pi_7", 2000)))
+		f.mustRun(tasks.TypeChargeRefunded, stripeEvent("evt_o2", "charge.refunded", charge(b.ID, "pi_7", 6000)))
+		f.mustRun(tasks.TypeChargeRefunded, stripeEvent("evt_o1", "charge.refunded", charge(b.ID, "pi_7", 2000)))
 		if !f.get(b.ID).DepositRefunded {
 			t.Error("a late partial refund unmarked deposit_refunded")
 		}
@@ -213,8 +214,8 @@ func TestBookingFoundByPaymentIntent(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusConfirmed)
-		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_p6", "payment_intent.succeeded", intent(b.ID, "pi_6")))
-		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_r6", "charge.refunded", charge(0, "pi_6", 6000)))
+		f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_p6", "payment_intent.succeeded", intent(b.ID, "pi_6")))
+		f.mustRun(tasks.TypeChargeRefunded, stripeEvent("evt_r6", "charge.refunded", charge(0, "pi_6", 6000)))
 		if !f.get(b.ID).DepositRefunded {
 			t.Error("refund without metadata did not find the booking by payment intent")
 		}
@@ -224,7 +225,7 @@ func TestBookingFoundByPaymentIntent(t *testing.T) {
 func TestNoBookingEndsWithoutRetry(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s)
-		err := f.run(jobs.TypePaymentSucceeded, stripeEvent("evt_none", "payment_intent.succeeded", intent(999999, "pi_x")))
+		err := f.run(tasks.TypePaymentSucceeded, stripeEvent("evt_none", "payment_intent.succeeded", intent(999999, "pi_x")))
 		if !errors.Is(err, asynq.SkipRetry) {
 			t.Fatalf("err = %v, want SkipRetry", err)
 		}
@@ -240,7 +241,7 @@ func TestNoBookingEndsWithoutRetry(t *testing.T) {
 
 func TestUndecodablePayloadIsNotRetried(t *testing.T) {
 	f := newFixture(t, nil)
-	for _, typ := range []string{jobs.TypePaymentSucceeded, jobs.TypePaymentFailed, jobs.TypeChargeRefunded, jobs.TypeSMSStatus, jobs.TypeAutoCancel} {
+	for _, typ := range []string{tasks.TypePaymentSucceeded, tasks.TypePaymentFailed, tasks.TypeChargeRefunded, tasks.TypeSMSStatus, tasks.TypeAutoCancel} {
 		err := f.mux.ProcessTask(context.Background(), asynq.NewTask(typ, []byte("{not json")))
 		if !errors.Is(err, asynq.SkipRetry) {
 			t.Errorf("%s: err = %v, want SkipRetry", typ, err)
@@ -255,17 +256,17 @@ func TestPaidAgain(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusPaymentPending)
-		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_a1", "payment_intent.succeeded", intent(b.ID, "pi_a")))
-		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_a2", "payment_intent.succeeded", intent(b.ID, "pi_a")))
+		f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_a1", "payment_intent.succeeded", intent(b.ID, "pi_a")))
+		f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_a2", "payment_intent.succeeded", intent(b.ID, "pi_a")))
 		if n, m := len(f.transactions(b.ID)), len(f.out.sms); n != 1 || m != 1 {
 			t.Fatalf("after a second event for one intent: %d transactions, %d sms; want 1 and 1", n, m)
 		}
-		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_b1", "payment_intent.succeeded", intent(b.ID, "pi_b")))
+		f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_b1", "payment_intent.succeeded", intent(b.ID, "pi_b")))
 		if n, m := len(f.transactions(b.ID)), len(f.out.sms); n != 2 || m != 1 {
 			t.Errorf("after a second intent: %d transactions, %d sms; want 2 and 1", n, m)
 		}
 		// Another event for the second intent adds nothing.
-		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_b2", "payment_intent.succeeded", intent(b.ID, "pi_b")))
+		f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_b2", "payment_intent.succeeded", intent(b.ID, "pi_b")))
 		if n := len(f.transactions(b.ID)); n != 2 {
 			t.Errorf("after a second event for the second intent: %d transactions, want 2", n)
 		}
@@ -296,11 +297,11 @@ func TestTemplatesFromDeps(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s, func(d *jobs.Deps) { d.Templates = ts })
 		b := f.booking(bookings.StatusPaymentPending)
-		f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_brand", "payment_intent.succeeded", intent(b.ID, "pi_brand")))
+		f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_brand", "payment_intent.succeeded", intent(b.ID, "pi_brand")))
 		if len(f.out.sms) != 1 || f.out.sms[0].Body != fmt.Sprintf("Acme Tables: table #%d is yours.", b.ID) {
 			t.Fatalf("sms = %+v", f.out.sms)
 		}
-		f.mustRun(jobs.TypeChargeRefunded, stripeEvent("evt_brand_refund", "charge.refunded", charge(b.ID, "pi_brand", 6000)))
+		f.mustRun(tasks.TypeChargeRefunded, stripeEvent("evt_brand_refund", "charge.refunded", charge(b.ID, "pi_brand", 6000)))
 		emails := f.out.emailsTo(b.CustomerEmail)
 		if len(emails) != 1 || !strings.Contains(emails[0].Text, "The Acme Tables team") {
 			t.Fatalf("emails = %+v", emails)

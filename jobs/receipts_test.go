@@ -11,6 +11,7 @@ import (
 	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/queue"
 	"github.com/reserveeasy/gateway/queue/redistest"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // sentRefusingStore refuses to record a sent message, like a database
@@ -55,7 +56,7 @@ func TestAcceptedOutcomeIsNeverForgotten(t *testing.T) {
 				f := newFixture(t, refusing, func(d *jobs.Deps) { d.Receipts, d.ClaimLease = receipts, lease })
 				b := f.booking(bookings.StatusConfirmed)
 				ev := stripeEvent("evt_down", "charge.refunded", charge(b.ID, "pi_down", 6000))
-				err := f.run(jobs.TypeChargeRefunded, ev)
+				err := f.run(tasks.TypeChargeRefunded, ev)
 				if tt.wantRetry != (err != nil) {
 					t.Fatalf("first run: %v; want an error: %v", err, tt.wantRetry)
 				}
@@ -66,13 +67,13 @@ func TestAcceptedOutcomeIsNeverForgotten(t *testing.T) {
 					poll := time.NewTicker(100 * time.Millisecond)
 					defer poll.Stop()
 					for deadline := time.Now().Add(10 * lease); err != nil && time.Now().Before(deadline); <-poll.C {
-						err = f.run(jobs.TypeChargeRefunded, ev) // the claim expires on the database's clock
+						err = f.run(tasks.TypeChargeRefunded, ev) // the claim expires on the database's clock
 					}
 					if err != nil {
 						t.Fatalf("the message was never recorded: %v", err)
 					}
 				}
-				f.mustRun(jobs.TypeChargeRefunded, ev)
+				f.mustRun(tasks.TypeChargeRefunded, ev)
 				sent := f.out.emailsTo(b.CustomerEmail)
 				if len(sent) != 1 {
 					t.Fatalf("emails = %d, want 1", len(sent))

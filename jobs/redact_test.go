@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // stripeEventBody is a payment_intent.succeeded event as Stripe sends it,
@@ -49,11 +51,11 @@ func stripePayload(t *testing.T) []byte {
 	if err := json.Unmarshal([]byte(stripeEventBody), &ev); err != nil {
 		t.Fatal(err)
 	}
-	obj, err := DecodeStripeObject(ev.Data.Object)
+	obj, err := tasks.DecodeStripeObject(ev.Data.Object)
 	if err != nil {
 		t.Fatal(err)
 	}
-	task, _, err := NewStripeTask(TypePaymentSucceeded, StripeEvent{EventID: "evt_3OabcXYZ",
+	task, _, err := tasks.NewStripeTask(tasks.TypePaymentSucceeded, tasks.StripeEvent{EventID: "evt_3OabcXYZ",
 		Type: "payment_intent.succeeded", APIVersion: "2023-10-16", Created: 1700000000,
 		ReceivedAt: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), Object: obj, Raw: json.RawMessage(stripeEventBody)})
 	if err != nil {
@@ -67,7 +69,7 @@ func twilioPayload(t *testing.T) []byte {
 	params := map[string]string{"MessageSid": "SM0123456789abcdef0123456789abcdef", "SmsSid": "SM0123456789abcdef0123456789abcdef",
 		"MessageStatus": "undelivered", "SmsStatus": "undelivered", "To": "+15559876543", "From": "+15550001111",
 		"AccountSid": "AC0123456789abcdef0123456789abcdef", "ApiVersion": "2010-04-01", "ErrorCode": "30006"}
-	task, _, err := NewSMSStatusTask(SMSStatus{Token: "5a1c9d2e-8f3b-4c6a-9e1d-7b2f4a6c8e0d",
+	task, _, err := tasks.NewSMSStatusTask(tasks.SMSStatus{Token: "5a1c9d2e-8f3b-4c6a-9e1d-7b2f4a6c8e0d",
 		MessageSID: params["MessageSid"], MessageStatus: "undelivered", To: params["To"], From: params["From"],
 		ErrorCode: "30006", ReceivedAt: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), Params: params})
 	if err != nil {
@@ -84,7 +86,7 @@ func TestFormatPayloadMasks(t *testing.T) {
 		want     map[string]any // dotted path in the shown JSON: value
 	}{
 		{
-			name: "stripe payment_intent.succeeded", taskType: TypePaymentSucceeded, payload: stripePayload(t),
+			name: "stripe payment_intent.succeeded", taskType: tasks.TypePaymentSucceeded, payload: stripePayload(t),
 			want: map[string]any{
 				"event_id": "evt_3OabcXYZ", "type": "payment_intent.succeeded", "received_at": "2024-05-01T12:00:00Z",
 				"object.id": "pi_3OabcXYZ", "object.amount": "6000", "object.metadata.booking_id": "42",
@@ -111,7 +113,7 @@ func TestFormatPayloadMasks(t *testing.T) {
 			},
 		},
 		{
-			name: "twilio status", taskType: TypeSMSStatus, payload: twilioPayload(t),
+			name: "twilio status", taskType: tasks.TypeSMSStatus, payload: twilioPayload(t),
 			want: map[string]any{
 				"idempotency_token": "***", "message_sid": "SM0123456789abcdef0123456789abcdef",
 				"message_status": "undelivered", "to": "+1******6543", "from": "+1******1111", "error_code": "30006",
@@ -120,23 +122,23 @@ func TestFormatPayloadMasks(t *testing.T) {
 			},
 		},
 		{
-			name: "name words elsewhere, ids kept", taskType: TypePaymentFailed,
+			name: "name words elsewhere, ids kept", taskType: tasks.TypePaymentFailed,
 			payload: []byte(`{"shipping":{"name":"Ada Lovelace"},"id":"pi_Lovelace1","description":"For Lovelace, party of 4","note":"Ada Lovelace booked"}`),
 			want: map[string]any{"shipping.name": "A*** L***", "id": "pi_Lovelace1",
 				"description": "For L***, party of 4", "note": "A*** L*** booked"},
 		},
 		{
-			name: "name in capitals elsewhere", taskType: TypePaymentFailed,
+			name: "name in capitals elsewhere", taskType: tasks.TypePaymentFailed,
 			payload: []byte(`{"billing_details":{"name":"Ada Lovelace"},"description":"ADA LOVELACE booking"}`),
 			want:    map[string]any{"description": "A*** L*** booking"},
 		},
 		{
-			name: "a one-letter name garbles nothing", taskType: TypePaymentFailed,
+			name: "a one-letter name garbles nothing", taskType: tasks.TypePaymentFailed,
 			payload: []byte(`{"raw":{"data":{"name":"a","amount":6000,"status":"failed"}}}`),
 			want:    map[string]any{"raw.data.name": "a***", "raw.data.amount": "6000", "raw.data.status": "failed"},
 		},
 		{
-			name: "auto-cancel", taskType: TypeAutoCancel,
+			name: "auto-cancel", taskType: tasks.TypeAutoCancel,
 			payload: []byte(`{"booking_id":7,"hold_expires_at":"2024-05-01T14:00:00Z"}`),
 			want:    map[string]any{"booking_id": "7", "hold_expires_at": "2024-05-01T14:00:00Z"},
 		},
@@ -195,7 +197,7 @@ func TestFormatPayloadUndecodable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, FormatPayload(TypeSMSStatus, tt.payload)); diff != "" {
+			if diff := cmp.Diff(tt.want, FormatPayload(tasks.TypeSMSStatus, tt.payload)); diff != "" {
 				t.Errorf("FormatPayload (-want +got):\n%s", diff)
 			}
 		})
@@ -207,11 +209,11 @@ func TestFormatPayloadUndecodable(t *testing.T) {
 func TestFormatPayloadKeepsTask(t *testing.T) {
 	payload := twilioPayload(t)
 	before := bytes.Clone(payload)
-	FormatPayload(TypeSMSStatus, payload)
+	FormatPayload(tasks.TypeSMSStatus, payload)
 	if !bytes.Equal(before, payload) {
 		t.Error("FormatPayload changed the payload")
 	}
-	var s SMSStatus
+	var s tasks.SMSStatus
 	if err := json.Unmarshal(payload, &s); err != nil || s.To != "+15559876543" {
 		t.Errorf("task payload to = %q (%v), want the raw number", s.To, err)
 	}
@@ -221,7 +223,7 @@ func TestFormatPayloadKeepsTask(t *testing.T) {
 // the placeholder, and no client_secret value of it is ever shown.
 func FuzzFormatPayload(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		shown := FormatPayload(TypePaymentSucceeded, payload)
+		shown := FormatPayload(tasks.TypePaymentSucceeded, payload)
 		in, err := decodeJSON(payload)
 		if err != nil {
 			if shown != undecodable(payload) {

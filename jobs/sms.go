@@ -9,12 +9,13 @@ import (
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // smsStatus applies a Twilio status callback: the booking's SMS status only
 // moves forward; the first failure falls back to email and alerts support.
 func (w *worker) smsStatus(ctx context.Context, t *asynq.Task) error {
-	var s SMSStatus
+	var s tasks.SMSStatus
 	if err := decode(t, &s); err != nil {
 		return err
 	}
@@ -24,9 +25,9 @@ func (w *worker) smsStatus(ctx context.Context, t *asynq.Task) error {
 	// Keyed on the signed sid and status, never on the token: a replay
 	// with a fresh token that got past the door is refused here.
 	eventID := s.EventID()
-	taskID := TwilioTaskID(eventID)
+	taskID := tasks.TwilioTaskID(eventID)
 	log := w.Log.With("provider", "twilio", "event_id", eventID, "message_sid", s.MessageSID, "task_id", taskID)
-	prefix := taskID + ":"
+	prefix := tasks.MessagePrefix(taskID)
 	be := bookings.Event{Source: "twilio", ID: eventID, Type: "sms." + s.MessageStatus, ReceivedAt: s.ReceivedAt}
 	var failedBooking int64
 	var failedPhone string
@@ -66,7 +67,7 @@ func (w *worker) smsStatus(ctx context.Context, t *asynq.Task) error {
 
 // findSMSBooking finds and locks the booking an SMS belongs to: by
 // sms_message_sid, else the newest confirmed booking for the recipient.
-func findSMSBooking(ctx context.Context, tx bookings.Tx, s SMSStatus) (bookings.Booking, error) {
+func findSMSBooking(ctx context.Context, tx bookings.Tx, s tasks.SMSStatus) (bookings.Booking, error) {
 	b, err := tx.BookingBySMSSID(ctx, s.MessageSID)
 	if errors.Is(err, bookings.ErrNotFound) && s.To != "" {
 		b, err = tx.NewestConfirmedByPhone(ctx, s.To)

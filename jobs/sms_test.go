@@ -9,14 +9,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reserveeasy/gateway/bookings"
-	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // paidBooking is a confirmed booking whose confirmation SMS went out.
 func (f *fixture) paidBooking() (bookings.Booking, string) {
 	f.t.Helper()
 	b := f.booking(bookings.StatusPaymentPending)
-	f.mustRun(jobs.TypePaymentSucceeded, stripeEvent("evt_paid_"+b.CustomerName+f.now.String(), "payment_intent.succeeded", intent(b.ID, "pi_sms")))
+	f.mustRun(tasks.TypePaymentSucceeded, stripeEvent("evt_paid_"+b.CustomerName+f.now.String(), "payment_intent.succeeded", intent(b.ID, "pi_sms")))
 	b = f.get(b.ID)
 	if b.SMSMessageSID == "" {
 		f.t.Fatal("no sms sid stored")
@@ -29,13 +29,13 @@ func TestSMSStatusMovesForwardOnly(t *testing.T) {
 		f := newFixture(t, s)
 		b, sid := f.paidBooking()
 		for _, st := range []string{"sent", "delivered", "sent", "queued"} { // out of order
-			f.mustRun(jobs.TypeSMSStatus, smsStatus(sid, st, b.CustomerPhone))
+			f.mustRun(tasks.TypeSMSStatus, smsStatus(sid, st, b.CustomerPhone))
 		}
 		got := f.get(b.ID)
 		if got.SMSStatus != "delivered" || !got.SMSDelivered || got.SMSDeliveredAt.IsZero() {
 			t.Errorf("booking sms = %q delivered=%v at=%v", got.SMSStatus, got.SMSDelivered, got.SMSDeliveredAt)
 		}
-		f.mustRun(jobs.TypeSMSStatus, smsStatus(sid, "read", b.CustomerPhone))
+		f.mustRun(tasks.TypeSMSStatus, smsStatus(sid, "read", b.CustomerPhone))
 		if got := f.get(b.ID); got.SMSStatus != "read" || !got.SMSDelivered {
 			t.Errorf("after read: %q", got.SMSStatus)
 		}
@@ -46,7 +46,7 @@ func TestSMSFoundByPhoneWhenSidUnknown(t *testing.T) {
 	stores(t, func(t *testing.T, s bookings.Store) {
 		f := newFixture(t, s)
 		b := f.booking(bookings.StatusConfirmed)
-		f.mustRun(jobs.TypeSMSStatus, smsStatus("SMunknown", "delivered", b.CustomerPhone))
+		f.mustRun(tasks.TypeSMSStatus, smsStatus("SMunknown", "delivered", b.CustomerPhone))
 		if got := f.get(b.ID); !got.SMSDelivered {
 			t.Errorf("booking not found by phone: %+v", got)
 		}
@@ -59,9 +59,9 @@ func TestUndeliveredFallsBackToEmailOnce(t *testing.T) {
 		b, sid := f.paidBooking()
 		ev := smsStatus(sid, "undelivered", b.CustomerPhone)
 		ev.ErrorCode = "30006"
-		f.mustRun(jobs.TypeSMSStatus, ev)
-		f.mustRun(jobs.TypeSMSStatus, ev)                                        // retried task
-		f.mustRun(jobs.TypeSMSStatus, smsStatus(sid, "failed", b.CustomerPhone)) // a second failure
+		f.mustRun(tasks.TypeSMSStatus, ev)
+		f.mustRun(tasks.TypeSMSStatus, ev)                                        // retried task
+		f.mustRun(tasks.TypeSMSStatus, smsStatus(sid, "failed", b.CustomerPhone)) // a second failure
 		mails := f.out.emailsTo(b.CustomerEmail)
 		if len(mails) != 1 || !strings.Contains(mails[0].Subject+mails[0].Text, "confirm") {
 			t.Errorf("fallback emails = %+v", mails)
@@ -77,7 +77,7 @@ func TestUndeliveredFallsBackToEmailOnce(t *testing.T) {
 			t.Errorf("error code not logged:\n%s", f.logs)
 		}
 		// A late delivered report still wins.
-		f.mustRun(jobs.TypeSMSStatus, smsStatus(sid, "delivered", b.CustomerPhone))
+		f.mustRun(tasks.TypeSMSStatus, smsStatus(sid, "delivered", b.CustomerPhone))
 		if got := f.get(b.ID); !got.SMSDelivered {
 			t.Error("delivered after undelivered was ignored")
 		}
@@ -96,9 +96,9 @@ func TestSMSStatusKeyedOnSidAndStatus(t *testing.T) {
 		for _, tok := range []string{"tok-1", "tok-2", ""} {
 			ev := smsStatus(sid, "undelivered", b.CustomerPhone)
 			ev.Token = tok
-			f.mustRun(jobs.TypeSMSStatus, ev)
+			f.mustRun(tasks.TypeSMSStatus, ev)
 		}
-		f.mustRun(jobs.TypeSMSStatus, map[string]any{"key": "tok-old", "message_sid": sid,
+		f.mustRun(tasks.TypeSMSStatus, map[string]any{"key": "tok-old", "message_sid": sid,
 			"message_status": "undelivered", "to": b.CustomerPhone, "received_at": time.Now().UTC()})
 		evs, err := s.Events(context.Background(), bookings.EventFilter{Source: "twilio"})
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/tasks"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -70,10 +70,10 @@ func TestSignedEventsVerify(t *testing.T) {
 			if got.ID != ev.Key {
 				t.Errorf("event id %q, want %q", got.ID, ev.Key)
 			}
-			if _, ok := jobs.StripeTaskType(got.Type); !ok {
+			if _, ok := tasks.StripeTaskType(got.Type); !ok {
 				t.Errorf("type %q is not one the gateway handles", got.Type)
 			}
-			o, err := jobs.DecodeStripeObject(got.Object)
+			o, err := tasks.DecodeStripeObject(got.Object)
 			if err != nil || o.BookingID() == 0 || o.Amount == 0 {
 				t.Errorf("DecodeStripeObject = %+v, %v; want a booking id and an amount", o, err)
 			}
@@ -146,7 +146,7 @@ func TestBookingIDsInOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		o, _ := jobs.DecodeStripeObject(got.Object)
+		o, _ := tasks.DecodeStripeObject(got.Object)
 		if want := int64(11 + i); o.BookingID() != want {
 			t.Errorf("event %d is about booking %d, want %d", i, o.BookingID(), want)
 		}

@@ -8,22 +8,13 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // ErrUnavailable means Redis could not take the task: answer 503 so the
 // sender retries.
 var ErrUnavailable = errors.New("queue unavailable")
-
-// The gateway's own keys in Redis (Asynq's start with asynq:).
-const (
-	// seenPrefix prefixes the keys of events the workers have applied.
-	seenPrefix = "gateway:seen:"
-	// leasePrefix prefixes the keys of leases (see Lease).
-	leasePrefix = "gateway:lease:"
-	// receiptPrefix prefixes the keys of provider receipts not yet
-	// recorded in the database (see Receipts), by notification id.
-	receiptPrefix = "gateway:receipt:"
-)
 
 // Ingress puts webhook tasks on the queue, once per event.
 //
@@ -110,7 +101,7 @@ func (in *Ingress) Enqueue(ctx context.Context, id string, task *asynq.Task, gua
 	if len(guards) > 0 {
 		_, _ = in.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, g := range guards {
-				p.Set(ctx, seenPrefix+g, 1, in.guardTTL)
+				p.Set(ctx, tasks.SeenKey(g), 1, in.guardTTL)
 			}
 			return nil
 		})
@@ -139,13 +130,13 @@ func (in *Ingress) confirmed(w *replicaWait) error {
 // different slots).
 func (in *Ingress) seen(ctx context.Context, ids []string) (bool, error) {
 	if len(ids) == 1 {
-		n, err := in.rdb.Exists(ctx, seenPrefix+ids[0]).Result()
+		n, err := in.rdb.Exists(ctx, tasks.SeenKey(ids[0])).Result()
 		return n > 0, err
 	}
 	cmds := make([]*redis.IntCmd, len(ids))
 	_, err := in.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = p.Exists(ctx, seenPrefix+id)
+			cmds[i] = p.Exists(ctx, tasks.SeenKey(id))
 		}
 		return nil
 	})
@@ -171,7 +162,7 @@ func NewSeen(r *Redis, ttl time.Duration) *Seen { return &Seen{rdb: r.Client, tt
 
 // MarkSeen records that the event with task id was applied.
 func (s *Seen) MarkSeen(ctx context.Context, id string) error {
-	if err := s.rdb.Set(ctx, seenPrefix+id, 1, s.ttl).Err(); err != nil {
+	if err := s.rdb.Set(ctx, tasks.SeenKey(id), 1, s.ttl).Err(); err != nil {
 		return fmt.Errorf("mark %s seen: %w", id, err)
 	}
 	return nil

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // Lease is a short lease in Redis held by at most one process of the
@@ -59,7 +61,7 @@ func NewLease(r *Redis, name string, ttl time.Duration) *Lease {
 	b := make([]byte, 8)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
 	host, _ := os.Hostname()
-	return &Lease{rdb: r.Client, key: leasePrefix + name, id: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b)), ttl: ttl}
+	return &Lease{rdb: r.Client, key: tasks.LeaseKey(name), id: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b)), ttl: ttl}
 }
 
 // Try takes the lease when it is free or renews it when this Lease holds

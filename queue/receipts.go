@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // ReceiptTTL is how long a receipt is kept: longer than any retry of the
@@ -29,39 +28,36 @@ type Receipts struct {
 // NewReceipts returns Receipts over r's client.
 func NewReceipts(r *Redis) *Receipts { return &Receipts{rdb: r.Client, ttl: ReceiptTTL} }
 
+// receipt is the JSON kept under a gateway:receipt: key.
 type receipt struct {
 	ProviderID string `json:"provider_id"`
-	Logged     bool   `json:"logged,omitempty"`
 }
 
-func receiptKey(notificationID int64) string {
-	return receiptPrefix + strconv.FormatInt(notificationID, 10)
-}
-
-// KeepReceipt remembers that the provider accepted notification id.
-func (k *Receipts) KeepReceipt(ctx context.Context, id int64, r notifications.Receipt) error {
-	b, err := json.Marshal(receipt{ProviderID: r.ProviderID, Logged: r.Logged})
+// KeepReceipt remembers that the provider accepted notification id under
+// providerID (an SMTP Message-ID or a Twilio message sid).
+func (k *Receipts) KeepReceipt(ctx context.Context, id int64, providerID string) error {
+	b, err := json.Marshal(receipt{ProviderID: providerID})
 	if err != nil {
 		return fmt.Errorf("encode receipt of notification %d: %w", id, err)
 	}
-	if err := k.rdb.Set(ctx, receiptKey(id), b, k.ttl).Err(); err != nil {
+	if err := k.rdb.Set(ctx, tasks.ReceiptKey(id), b, k.ttl).Err(); err != nil {
 		return fmt.Errorf("keep receipt of notification %d: %w", id, err)
 	}
 	return nil
 }
 
-// Receipt returns the receipt kept for notification id, if any.
-func (k *Receipts) Receipt(ctx context.Context, id int64) (notifications.Receipt, bool, error) {
-	b, err := k.rdb.Get(ctx, receiptKey(id)).Bytes()
+// Receipt returns the provider id kept for notification id, if any.
+func (k *Receipts) Receipt(ctx context.Context, id int64) (string, bool, error) {
+	b, err := k.rdb.Get(ctx, tasks.ReceiptKey(id)).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return notifications.Receipt{}, false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return notifications.Receipt{}, false, fmt.Errorf("read receipt of notification %d: %w", id, err)
+		return "", false, fmt.Errorf("read receipt of notification %d: %w", id, err)
 	}
 	var r receipt
 	if err := json.Unmarshal(b, &r); err != nil {
-		return notifications.Receipt{}, false, fmt.Errorf("decode receipt of notification %d: %w", id, err)
+		return "", false, fmt.Errorf("decode receipt of notification %d: %w", id, err)
 	}
-	return notifications.Receipt{ProviderID: r.ProviderID, Logged: r.Logged}, true, nil
+	return r.ProviderID, true, nil
 }

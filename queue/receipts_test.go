@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reserveeasy/gateway/notifications"
 	"github.com/reserveeasy/gateway/queue"
 )
 
@@ -14,13 +13,13 @@ func TestReceipts(t *testing.T) {
 		if _, ok, err := k.Receipt(t.Context(), 41); ok || err != nil {
 			t.Fatalf("Receipt before any = %v, %v; want none", ok, err)
 		}
-		want := notifications.Receipt{ProviderID: "SM0123"}
+		want := "SM0123"
 		if err := k.KeepReceipt(t.Context(), 41, want); err != nil {
 			t.Fatal(err)
 		}
 		got, ok, err := k.Receipt(t.Context(), 41)
 		if err != nil || !ok || got != want {
-			t.Errorf("Receipt = %+v, %v, %v; want %+v", got, ok, err, want)
+			t.Errorf("Receipt = %q, %v, %v; want %q", got, ok, err, want)
 		}
 		if _, ok, _ := k.Receipt(t.Context(), 42); ok {
 			t.Error("another notification has the receipt")

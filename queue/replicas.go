@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // ErrReplicasShort means the task is in the primary's queue but fewer
@@ -153,10 +155,10 @@ func waitTimeout(deadline time.Time, readTimeout time.Duration) time.Duration {
 func replicatedMarker(key string) string {
 	if i := strings.IndexByte(key, '{'); i >= 0 {
 		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
-			return "gateway:replicated:" + key[i:i+j+2]
+			return tasks.ReplicatedPrefix + key[i:i+j+2]
 		}
 	}
-	return "gateway:replicated:{" + key + "}"
+	return tasks.ReplicatedPrefix + "{" + key + "}"
 }
 
 // errNoReplicaWait means the enqueue returned without the hook having run

@@ -20,6 +20,7 @@ import (
 	"github.com/reserveeasy/gateway/notifications/twiliotest"
 	"github.com/reserveeasy/gateway/reconcile"
 	"github.com/reserveeasy/gateway/reconcile/stripetest"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 const (
@@ -187,9 +188,9 @@ func paymentEvent(evID, typ string, bookingID int64, created time.Time) stripete
 // webhookTask is the task the receiver queues for ev.
 func webhookTask(t *testing.T, ev stripetest.Event) (*asynq.Task, string) {
 	t.Helper()
-	typ, _ := jobs.StripeTaskType(ev.Type)
-	obj, _ := jobs.DecodeStripeObject(mustJSON(t, ev.Object))
-	task, id, err := jobs.NewStripeTask(typ, jobs.StripeEvent{EventID: ev.ID, Type: ev.Type, Created: ev.Created,
+	typ, _ := tasks.StripeTaskType(ev.Type)
+	obj, _ := tasks.DecodeStripeObject(mustJSON(t, ev.Object))
+	task, id, err := tasks.NewStripeTask(typ, tasks.StripeEvent{EventID: ev.ID, Type: ev.Type, Created: ev.Created,
 		ReceivedAt: time.Now().UTC(), Object: obj, Raw: mustJSON(t, ev.Object)})
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // holds queues the auto-cancel of every unpaid payment_pending booking
@@ -22,11 +22,11 @@ func (r *Reconciler) holds(ctx context.Context, o Options) Report {
 	var errs []error
 	for _, b := range bs {
 		r.checked(&rep)
-		a := jobs.AutoCancel{BookingID: b.ID, HoldExpiresAt: b.HoldExpiresAt}
-		task, err := jobs.NewAutoCancelTask(a)
+		a := tasks.AutoCancel{BookingID: b.ID, HoldExpiresAt: b.HoldExpiresAt}
+		task, err := tasks.NewAutoCancelTask(a)
 		if err == nil {
 			log := r.c.Log.With("component", "reconcile", "source", SourceHolds, "booking_id", b.ID, "hold_expires_at", b.HoldExpiresAt)
-			err = r.missing(ctx, &rep, o.DryRun, jobs.AutoCancelTaskID(a), task, log)
+			err = r.missing(ctx, &rep, o.DryRun, tasks.AutoCancelTaskID(a), task, log)
 		}
 		if err != nil {
 			errs = append(errs, err)

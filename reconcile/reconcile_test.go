@@ -10,11 +10,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/reserveeasy/gateway/bookings"
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/notifications"
 	"github.com/reserveeasy/gateway/notifications/twiliotest"
 	"github.com/reserveeasy/gateway/reconcile"
 	"github.com/reserveeasy/gateway/reconcile/stripetest"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // counts is what a report says, without its error.
@@ -130,8 +130,8 @@ func TestStripeListing(t *testing.T) {
 				types = append(types, vs...)
 			}
 		}
-		if len(types) != len(jobs.StripeEventTypes()) {
-			t.Errorf("request %d asks for types %v, want %v", i, types, jobs.StripeEventTypes())
+		if len(types) != len(tasks.StripeEventTypes()) {
+			t.Errorf("request %d asks for types %v, want %v", i, types, tasks.StripeEventTypes())
 		}
 	}
 	if reqs[1].Query.Get("starting_after") == "" {
@@ -208,7 +208,7 @@ func TestHoldCancelledOnce(t *testing.T) {
 		t.Errorf("expired hold: %s %q %v; want cancelled, payment_not_received", b.Status, b.CancelReason, b.CancelledAt)
 	}
 	// The scheduled auto-cancel, not lost after all, fires now.
-	task, err := jobs.NewAutoCancelTask(jobs.AutoCancel{BookingID: expired.ID, HoldExpiresAt: expired.HoldExpiresAt})
+	task, err := tasks.NewAutoCancelTask(tasks.AutoCancel{BookingID: expired.ID, HoldExpiresAt: expired.HoldExpiresAt})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +257,7 @@ func TestTwilioStatusApplied(t *testing.T) {
 		t.Errorf("%d fallback emails, want 1 (templates %v)", n, f.templates(lost.ID))
 	}
 	// The real callback comes after all (queued under the same key).
-	late, id, err := jobs.NewSMSStatusTask(jobs.SMSStatus{MessageSID: m.SID,
+	late, id, err := tasks.NewSMSStatusTask(tasks.SMSStatus{MessageSID: m.SID,
 		MessageStatus: "undelivered", ErrorCode: "30003", ReceivedAt: time.Now().UTC()})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	stripe "github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/event"
 
-	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // stripeOverlap is how far before a run's start the next run lists again:
@@ -94,7 +94,7 @@ func (r *Reconciler) stripe(ctx context.Context, o Options) Report {
 			oldestFailed = ev.Created
 		}
 	}
-	listErr := r.c.Stripe.list(ctx, point, jobs.StripeEventTypes(), func(ev *stripe.Event) {
+	listErr := r.c.Stripe.list(ctx, point, tasks.StripeEventTypes(), func(ev *stripe.Event) {
 		r.checked(&rep)
 		if err := r.stripeEvent(ctx, &rep, o, ev); err != nil {
 			failed(ev, err)
@@ -134,11 +134,11 @@ func (r *Reconciler) stripeEvent(ctx context.Context, rep *Report, o Options, ev
 	if done {
 		return nil
 	}
-	taskType, ok := jobs.StripeTaskType(string(ev.Type))
+	taskType, ok := tasks.StripeTaskType(string(ev.Type))
 	if !ok || ev.Data == nil {
 		return nil // listed by type, so never; but never guess
 	}
-	obj, err := jobs.DecodeStripeObject(ev.Data.Raw)
+	obj, err := tasks.DecodeStripeObject(ev.Data.Raw)
 	if err != nil {
 		r.failedItem(rep)
 		return fmt.Errorf("stripe event %s: %w", ev.ID, err)
@@ -148,7 +148,7 @@ func (r *Reconciler) stripeEvent(ctx context.Context, rep *Report, o Options, ev
 		r.failedItem(rep)
 		return fmt.Errorf("encode stripe event %s: %w", ev.ID, err)
 	}
-	task, id, err := jobs.NewStripeTask(taskType, jobs.StripeEvent{
+	task, id, err := tasks.NewStripeTask(taskType, tasks.StripeEvent{
 		EventID: ev.ID, Type: string(ev.Type), APIVersion: ev.APIVersion, Created: ev.Created,
 		ReceivedAt: r.c.Now().UTC(), Object: obj, Raw: raw,
 	})

@@ -5,8 +5,8 @@ import (
 	"errors"
 
 	"github.com/reserveeasy/gateway/bookings"
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // MessageFetcher asks Twilio for one message's status now;
@@ -81,7 +81,7 @@ func (r *Reconciler) twilioMessage(ctx context.Context, rep *Report, o Options, 
 	if _, up := bookings.ApplySMSStatus(b, st.Status, r.c.Now()); !up.Changed {
 		return nil // the booking is there already
 	}
-	key := jobs.TwilioEventID(b.SMSMessageSID, st.Status)
+	key := tasks.TwilioEventID(b.SMSMessageSID, st.Status)
 	done, err := r.applied(ctx, SourceTwilio, key)
 	if err != nil {
 		r.failedItem(rep)
@@ -96,7 +96,7 @@ func (r *Reconciler) twilioMessage(ctx context.Context, rep *Report, o Options, 
 			params[k] = v
 		}
 	}
-	task, id, err := jobs.NewSMSStatusTask(jobs.SMSStatus{
+	task, id, err := tasks.NewSMSStatusTask(tasks.SMSStatus{
 		MessageSID: b.SMSMessageSID, MessageStatus: st.Status, To: st.To, From: st.From,
 		ErrorCode: st.ErrorCode, ReceivedAt: r.c.Now().UTC(), Params: params,
 	})

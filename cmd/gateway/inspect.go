@@ -11,8 +11,8 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/reserveeasy/gateway/bookings"
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // runInspect tells what happened to one event: received, queued, attempts,
@@ -38,11 +38,11 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("read webhook_events: %w", err)
 	}
 	// The task ids the event may have: those of the rows found, else both.
-	taskIDs := []string{jobs.StripeTaskID(id), jobs.TwilioTaskID(id)}
+	taskIDs := []string{tasks.StripeTaskID(id), tasks.TwilioTaskID(id)}
 	if len(evs) > 0 {
 		taskIDs = taskIDs[:0]
 		for _, ev := range evs {
-			taskIDs = append(taskIDs, jobs.TaskID(ev.Source, ev.ID))
+			taskIDs = append(taskIDs, tasks.TaskID(ev.Source, ev.ID))
 		}
 	}
 	w := e.stdout
@@ -88,7 +88,7 @@ func (t *tools) events(ctx context.Context, id string) ([]bookings.EventRecord, 
 	if err != nil || len(evs) > 0 || strings.Contains(id, ":") {
 		return evs, err
 	}
-	return t.store.Events(ctx, bookings.EventFilter{Source: "twilio", EventIDPrefix: jobs.TwilioEventID(id, ""), Limit: 20})
+	return t.store.Events(ctx, bookings.EventFilter{Source: "twilio", EventIDPrefix: tasks.TwilioEventID(id, ""), Limit: 20})
 }
 
 // inspectTasks prints the Asynq tasks among taskIDs and returns the booking
@@ -99,7 +99,7 @@ func (t *tools) inspectTasks(w io.Writer, taskIDs []string) (int64, bool) {
 	var bookingID int64
 	found := false
 	for _, taskID := range taskIDs {
-		ti, err := in.GetTaskInfo(jobs.QueueWebhooks, taskID)
+		ti, err := in.GetTaskInfo(tasks.QueueWebhooks, taskID)
 		if err != nil {
 			continue
 		}
@@ -109,7 +109,7 @@ func (t *tools) inspectTasks(w io.Writer, taskIDs []string) (int64, bool) {
 		if !ti.NextProcessAt.IsZero() && ti.State != asynq.TaskStateCompleted {
 			fmt.Fprintf(w, "             next run %s\n", stamp(ti.NextProcessAt))
 		}
-		var ev jobs.StripeEvent
+		var ev tasks.StripeEvent
 		if bookingID == 0 && json.Unmarshal(ti.Payload, &ev) == nil {
 			bookingID = ev.Object.BookingID()
 		}

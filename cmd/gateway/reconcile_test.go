@@ -12,10 +12,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/reserveeasy/gateway/bookings"
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/queue"
 	"github.com/reserveeasy/gateway/queue/redistest"
 	"github.com/reserveeasy/gateway/reconcile/stripetest"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 const e2eStripeKey = "rk_test_e2e_reconcile"
@@ -73,7 +73,7 @@ func testReconcileRestores(t *testing.T, kind string) {
 	hold.lost.failed(1)
 	stripeEvent(hold.lost, "failed", "payment_intent.payment_failed", "requires_payment_method")
 	lostHold := hold.lost.booking()
-	if err := e.insp.DeleteTask(jobs.QueueHolds, jobs.AutoCancelTaskID(jobs.AutoCancel{BookingID: lostHold.ID,
+	if err := e.insp.DeleteTask(tasks.QueueHolds, tasks.AutoCancelTaskID(tasks.AutoCancel{BookingID: lostHold.ID,
 		HoldExpiresAt: lostHold.HoldExpiresAt})); err != nil {
 		t.Fatalf("delete the scheduled auto-cancel (Redis lost it): %v", err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // runReplay moves archived tasks back to pending so the workers run them
@@ -34,7 +34,7 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 	in := t.inspector()
 	defer in.Close()
 	n := 0
-	for _, q := range []string{jobs.QueueWebhooks, jobs.QueueHolds} {
+	for _, q := range []string{tasks.QueueWebhooks, tasks.QueueHolds} {
 		tasks, err := archived(in, q)
 		if err != nil {
 			return err
@@ -62,8 +62,8 @@ func runReplay(ctx context.Context, e *env, args []string) error {
 // whyNotReplayed says why the event's task is not among the archived
 // ones: in which state it is, or that Redis does not have it.
 func whyNotReplayed(in *asynq.Inspector, event string) string {
-	for _, q := range []string{jobs.QueueWebhooks, jobs.QueueHolds} {
-		for _, id := range []string{jobs.StripeTaskID(event), jobs.TwilioTaskID(event), event} {
+	for _, q := range []string{tasks.QueueWebhooks, tasks.QueueHolds} {
+		for _, id := range []string{tasks.StripeTaskID(event), tasks.TwilioTaskID(event), event} {
 			ti, err := in.GetTaskInfo(q, id)
 			if err != nil {
 				continue
@@ -102,7 +102,7 @@ func archived(in *asynq.Inspector, q string) ([]*asynq.TaskInfo, error) {
 func matches(ti *asynq.TaskInfo, event, typ string) bool {
 	switch {
 	case event != "":
-		return ti.ID == jobs.StripeTaskID(event) || ti.ID == jobs.TwilioTaskID(event) || ti.ID == event
+		return ti.ID == tasks.StripeTaskID(event) || ti.ID == tasks.TwilioTaskID(event) || ti.ID == event
 	case typ != "":
 		return ti.Type == typ
 	}

@@ -15,9 +15,9 @@ import (
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/bookings/sqlite"
 	"github.com/reserveeasy/gateway/handlers"
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/queue"
 	"github.com/reserveeasy/gateway/queue/redistest"
+	"github.com/reserveeasy/gateway/tasks"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -44,7 +44,7 @@ func TestReplayArchivedTaskAppliesOnce(t *testing.T) {
 	in := asynq.NewInspector(r.ConnOpt)
 	defer in.Close()
 	state := func() string {
-		ti, err := in.GetTaskInfo(jobs.QueueWebhooks, "stripe:evt_replay")
+		ti, err := in.GetTaskInfo(tasks.QueueWebhooks, "stripe:evt_replay")
 		if err != nil {
 			return err.Error()
 		}

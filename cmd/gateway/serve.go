@@ -22,6 +22,7 @@ import (
 	"github.com/reserveeasy/gateway/metrics"
 	"github.com/reserveeasy/gateway/notifications"
 	"github.com/reserveeasy/gateway/queue"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 // Retention of completed tasks in Redis: visible in the ops UI for a while.
@@ -171,8 +172,8 @@ func closeAll(servers []*listener) {
 // the ops listener serving /ops/ and /metrics there instead.
 func (a *app) httpServers(m *metrics.Metrics, lease metrics.Lease, r role) ([]*listener, error) {
 	insp := asynq.NewInspector(a.redis.ConnOpt)
-	queues := make([]string, 0, len(jobs.Queues()))
-	for q := range jobs.Queues() {
+	queues := make([]string, 0, len(tasks.Queues()))
+	for q := range tasks.Queues() {
 		queues = append(queues, q)
 	}
 	m.Registry.MustRegister(metrics.NewQueueCollector(insp, lease, queues))
@@ -324,7 +325,7 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 func (a *app) workerServer() *asynq.Server {
 	return asynq.NewServer(a.redis.ConnOpt, asynq.Config{
 		Concurrency: a.cfg.WorkerConcurrency,
-		Queues:      jobs.Queues(),
+		Queues:      tasks.Queues(),
 		// Running tasks get the shutdown's whole drain (see shutdown).
 		ShutdownTimeout: a.cfg.ShutdownTimeout - closeMargin(a.cfg.ShutdownTimeout),
 		// An idle worker looks for new tasks every 200ms (Asynq: 1s) and

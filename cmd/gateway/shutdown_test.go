@@ -11,9 +11,9 @@ import (
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/handlers"
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/notifications/twiliotest"
 	"github.com/reserveeasy/gateway/queue/redistest"
+	"github.com/reserveeasy/gateway/tasks"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -61,7 +61,7 @@ func startShutdownFixture(t *testing.T, timeout, twilioLatency time.Duration) *s
 	in := asynq.NewInspector(redisOpt(t, f.redisURL))
 	t.Cleanup(func() { in.Close() })
 	eventually(t, 10*time.Second, func() string {
-		if active, _ := in.ListActiveTasks(jobs.QueueWebhooks); len(active) == 1 {
+		if active, _ := in.ListActiveTasks(tasks.QueueWebhooks); len(active) == 1 {
 			return ""
 		}
 		return "the payment task is not running\n" + f.g.stderr.String()
@@ -115,8 +115,8 @@ func TestShutdownDrainsRequestsAndTasksTogether(t *testing.T) {
 	_, err := f.cancelAndWait(t, func() {
 		c := asynq.NewClient(redisOpt(t, f.redisURL))
 		defer c.Close()
-		if _, err := c.Enqueue(asynq.NewTask(jobs.TypePaymentSucceeded, []byte(`{}`)),
-			asynq.TaskID("after-sigterm"), asynq.Queue(jobs.QueueWebhooks)); err != nil {
+		if _, err := c.Enqueue(asynq.NewTask(tasks.TypePaymentSucceeded, []byte(`{}`)),
+			asynq.TaskID("after-sigterm"), asynq.Queue(tasks.QueueWebhooks)); err != nil {
 			t.Errorf("enqueue after SIGTERM: %v", err)
 		}
 		answer = f.answer()
@@ -131,17 +131,17 @@ func TestShutdownDrainsRequestsAndTasksTogether(t *testing.T) {
 	defer in.Close()
 	// The payment's confirmation SMS is its own notify:send task, queued
 	// at the payment's commit: it waits in Redis for the next worker.
-	pending, err := in.ListPendingTasks(jobs.QueueWebhooks)
+	pending, err := in.ListPendingTasks(tasks.QueueWebhooks)
 	queued := 0
 	for _, ti := range pending {
-		if ti.Type == jobs.TypeNotify {
+		if ti.Type == tasks.TypeNotify {
 			queued++
 		}
 	}
 	if n := len(f.twilio.Messages()); err != nil || n+queued != 1 {
 		t.Errorf("the SMS of the task in flight at SIGTERM: Twilio took %d, %d queued (%v); want it sent or queued, once", n, queued, err)
 	}
-	if ti, err := in.GetTaskInfo(jobs.QueueWebhooks, "after-sigterm"); err != nil || ti.State != asynq.TaskStatePending {
+	if ti, err := in.GetTaskInfo(tasks.QueueWebhooks, "after-sigterm"); err != nil || ti.State != asynq.TaskStatePending {
 		t.Errorf("a task queued after SIGTERM = %v %v, want still pending (the worker stopped taking tasks)", ti, err)
 	}
 }

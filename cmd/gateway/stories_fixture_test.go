@@ -17,7 +17,7 @@ import (
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/handlers"
-	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/tasks"
 	"github.com/reserveeasy/gateway/verify"
 )
 
@@ -125,7 +125,7 @@ func (s *story) stripe(name, typ string, object map[string]any, copies int) {
 		s.post(handlers.StripePath, "application/json", http.Header{"Stripe-Signature": {signed.Header}},
 			string(payload), `{"received":true}`)
 	}
-	s.awaitTask(jobs.StripeTaskID(evt))
+	s.awaitTask(tasks.StripeTaskID(evt))
 }
 
 func (s *story) paymentIntent(status string) map[string]any {
@@ -209,7 +209,7 @@ func (s *story) smsFor(sid, status, errorCode string, copies int) {
 			http.Header{"X-Twilio-Signature": {sig}, "I-Twilio-Idempotency-Token": {token}},
 			form.Encode(), `{"status":"received"}`)
 	}
-	s.awaitTask(jobs.TwilioTaskID(jobs.TwilioEventID(sid, status)))
+	s.awaitTask(tasks.TwilioTaskID(tasks.TwilioEventID(sid, status)))
 }
 
 // awaitTask waits until the webhook task id has completed (the gateway
@@ -217,7 +217,7 @@ func (s *story) smsFor(sid, status, errorCode string, copies int) {
 func (s *story) awaitTask(id string) {
 	s.t.Helper()
 	s.within("task "+id+" completes", func() string {
-		ti, err := s.e.insp.GetTaskInfo(jobs.QueueWebhooks, id)
+		ti, err := s.e.insp.GetTaskInfo(tasks.QueueWebhooks, id)
 		switch {
 		case err != nil:
 			return err.Error()
@@ -238,12 +238,12 @@ func (s *story) holdTasks() []string {
 	}
 	var out []string
 	for _, l := range list {
-		ts, err := l(jobs.QueueHolds)
+		ts, err := l(tasks.QueueHolds)
 		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
 			s.t.Fatalf("list hold tasks: %v", err)
 		}
 		for _, ti := range ts {
-			var a jobs.AutoCancel
+			var a tasks.AutoCancel
 			if json.Unmarshal(ti.Payload, &a) == nil && a.BookingID == s.id {
 				out = append(out, fmt.Sprintf("%s %v", ti.ID, ti.State))
 			}

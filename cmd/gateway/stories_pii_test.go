@@ -12,8 +12,8 @@ import (
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/handlers"
-	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 const (
@@ -175,12 +175,12 @@ func (s *story) personalData() []string {
 
 // assertOpsMasked reads the completed webhook tasks through /ops/'s API,
 // and the payment task of s alone, and checks that their payloads are
-// readable JSON showing masked contacts and none of forbidden. tasks is how
+// readable JSON showing masked contacts and none of forbidden. want is how
 // many there must be.
-func (e *e2e) assertOpsMasked(t *testing.T, s *story, tasks int, forbidden []string) {
+func (e *e2e) assertOpsMasked(t *testing.T, s *story, want int, forbidden []string) {
 	t.Helper()
 	auth := http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(piiOpsUser+":"+piiOpsPass))}}
-	api := handlers.OpsPath + "/api/queues/" + jobs.QueueWebhooks
+	api := handlers.OpsPath + "/api/queues/" + tasks.QueueWebhooks
 	code, body := e.g.do(http.MethodGet, api+"/completed_tasks?size=100", "", auth, "")
 	if code != http.StatusOK {
 		t.Fatalf("GET completed tasks = %d %s", code, body)
@@ -194,8 +194,8 @@ func (e *e2e) assertOpsMasked(t *testing.T, s *story, tasks int, forbidden []str
 	if err := json.Unmarshal([]byte(body), &list); err != nil {
 		t.Fatalf("decode completed tasks: %v\n%s", err, body)
 	}
-	if len(list.Tasks) != tasks {
-		t.Errorf("%d completed tasks, want %d", len(list.Tasks), tasks)
+	if len(list.Tasks) != want {
+		t.Errorf("%d completed tasks, want %d", len(list.Tasks), want)
 	}
 	code, one := e.g.do(http.MethodGet, api+"/tasks/stripe:evt_paid_"+s.tag, "", auth, "")
 	if code != http.StatusOK {

@@ -1,6 +1,9 @@
-// Package jobs defines the gateway's Asynq tasks (names, payloads,
-// constructors) and the worker handlers that apply them to bookings.
-package jobs
+// Package tasks is the contract between the receivers and the workers: the
+// gateway's Asynq task types and queues, their payloads and constructors,
+// and the format of every task id, event id and Redis key. It imports no
+// other package of the gateway's, so the receivers (handlers) link neither
+// the workers nor the SMTP and Twilio senders.
+package tasks
 
 import (
 	"encoding/json"
@@ -200,7 +203,7 @@ func NewNotifyTask(n Notify) (*asynq.Task, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode notify task for notification %d: %w", n.NotificationID, err)
 	}
-	return asynq.NewTask(TypeNotify, b, asynq.TaskID(fmt.Sprintf("notify:%d", n.NotificationID)),
+	return asynq.NewTask(TypeNotify, b, asynq.TaskID(NotifyTaskID(n.NotificationID)),
 		asynq.Queue(QueueWebhooks), asynq.MaxRetry(MaxRetry), asynq.Timeout(taskTimeout)), nil
 }
 

@@ -1,4 +1,4 @@
-package jobs_test
+package tasks_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stripe/stripe-go/v76"
 
-	"github.com/reserveeasy/gateway/jobs"
+	"github.com/reserveeasy/gateway/tasks"
 )
 
 func TestDecodeStripeObject(t *testing.T) {
@@ -20,25 +20,25 @@ func TestDecodeStripeObject(t *testing.T) {
 	tests := []struct {
 		name string
 		raw  string
-		want jobs.StripeObject
+		want tasks.StripeObject
 	}{
 		{"payment intent as Stripe sends it",
 			`{"id":"pi_1","object":"payment_intent","amount":6000,"amount_received":6000,"currency":"usd","metadata":{"booking_id":"42"},"last_payment_error":null}`,
-			jobs.StripeObject{ID: "pi_1", Object: "payment_intent", Amount: 6000, AmountReceived: 6000, Currency: "usd", Metadata: map[string]string{"booking_id": "42"}}},
+			tasks.StripeObject{ID: "pi_1", Object: "payment_intent", Amount: 6000, AmountReceived: 6000, Currency: "usd", Metadata: map[string]string{"booking_id": "42"}}},
 		{"charge built with stripe-go's types (expanded payment_intent)", string(sdkCharge),
-			jobs.StripeObject{ID: "ch_1", Object: "charge", Amount: 6000, AmountRefunded: 6000, Refunded: true, Currency: "usd", PaymentIntent: "pi_sdk"}},
+			tasks.StripeObject{ID: "ch_1", Object: "charge", Amount: 6000, AmountRefunded: 6000, Refunded: true, Currency: "usd", PaymentIntent: "pi_sdk"}},
 		{"partly refunded charge", `{"id":"ch_2","object":"charge","amount":6000,"amount_refunded":2000,"refunded":false}`,
-			jobs.StripeObject{ID: "ch_2", Object: "charge", Amount: 6000, AmountRefunded: 2000}},
+			tasks.StripeObject{ID: "ch_2", Object: "charge", Amount: 6000, AmountRefunded: 2000}},
 		{"numeric metadata and upper-case currency",
 			`{"id":"pi_2","amount":"6000","currency":"EUR","metadata":{"booking_id":15,"vip":true,"note":null}}`,
-			jobs.StripeObject{ID: "pi_2", Amount: 6000, Currency: "eur", Metadata: map[string]string{"booking_id": "15", "vip": "true"}}},
+			tasks.StripeObject{ID: "pi_2", Amount: 6000, Currency: "eur", Metadata: map[string]string{"booking_id": "15", "vip": "true"}}},
 		{"failure message", `{"id":"pi_3","last_payment_error":{"code":"card_declined","message":"Your card was declined."}}`,
-			jobs.StripeObject{ID: "pi_3", FailureMessage: "Your card was declined."}},
-		{"ill-typed fields are ignored", `{"id":7,"amount":{"x":1},"metadata":[1],"payment_intent":3,"refunded":"yes"}`, jobs.StripeObject{}},
+			tasks.StripeObject{ID: "pi_3", FailureMessage: "Your card was declined."}},
+		{"ill-typed fields are ignored", `{"id":7,"amount":{"x":1},"metadata":[1],"payment_intent":3,"refunded":"yes"}`, tasks.StripeObject{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := jobs.DecodeStripeObject(json.RawMessage(tt.raw))
+			got, err := tasks.DecodeStripeObject(json.RawMessage(tt.raw))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,7 +48,7 @@ func TestDecodeStripeObject(t *testing.T) {
 		})
 	}
 	for _, raw := range []string{`[]`, `"pi_1"`, `null`, `{`} {
-		if _, err := jobs.DecodeStripeObject(json.RawMessage(raw)); !errors.Is(err, jobs.ErrNotAnObject) {
+		if _, err := tasks.DecodeStripeObject(json.RawMessage(raw)); !errors.Is(err, tasks.ErrNotAnObject) {
 			t.Errorf("%s: err = %v, want ErrNotAnObject", raw, err)
 		}
 	}
@@ -59,7 +59,7 @@ func FuzzDecodeStripeObject(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		o, err := jobs.DecodeStripeObject(raw)
+		o, err := tasks.DecodeStripeObject(raw)
 		if err == nil && o.BookingID() < 0 {
 			t.Fatalf("negative booking id from %q", raw)
 		}
