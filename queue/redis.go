@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -40,6 +41,8 @@ type Redis struct {
 	EmbeddedURL string
 	host        string // for messages: the URL's host, without credentials
 	stop        chan struct{}
+	limitsMu    sync.Mutex
+	limits      EmbeddedLimits // of the embedded Redis (embedded.go)
 }
 
 // connOpt makes go-redis clients from a function (asynq.RedisConnOpt).
@@ -70,7 +73,7 @@ func Open(ctx context.Context, rawURL string) (*Redis, error) {
 		r.Embedded = mr
 		rawURL = (&url.URL{Scheme: "redis", User: url.UserPassword("", pass), Host: mr.Addr()}).String()
 		r.EmbeddedURL = rawURL
-		go r.tickEmbedded()
+		r.limits = DefaultEmbeddedLimits
 	}
 	r.host = redactedHost(rawURL)
 	mk, err := clientMaker(rawURL)
@@ -81,22 +84,10 @@ func Open(ctx context.Context, rawURL string) (*Redis, error) {
 	r.ConnOpt = connOpt(func() redis.UniversalClient { return mk(false) })
 	r.Client = mk(true)
 	installReplicaHook(r.Client) // idle unless Ingress.RequireReplicas
-	return r, nil
-}
-
-// tickEmbedded lets keys expire in the embedded Redis, whose clock only
-// moves when told to.
-func (r *Redis) tickEmbedded() {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stop:
-			return
-		case <-t.C:
-			r.Embedded.FastForward(time.Second)
-		}
+	if r.Embedded != nil {
+		go r.tickEmbedded()
 	}
+	return r, nil
 }
 
 // Addr is where the Redis listens (host:port or the URL's hosts).
