@@ -28,6 +28,11 @@ type EmbeddedLimits struct {
 	// its seen key and, past that, applied once by the workers' database
 	// check.
 	Completed int
+	// Archived is how many archived tasks each queue keeps (the newest:
+	// Asynq itself keeps 10,000 for 90 days). An archived task is one
+	// whose retries ran out or that could not apply (no such booking):
+	// the logs and the ops UI name it.
+	Archived int
 	// Seen is how many gateway:seen: keys are kept (those with the longest
 	// time to live, i.e. the newest, stay).
 	Seen int
@@ -37,7 +42,7 @@ type EmbeddedLimits struct {
 
 // DefaultEmbeddedLimits are the embedded Redis's limits: a few tens of MiB
 // at most.
-var DefaultEmbeddedLimits = EmbeddedLimits{Completed: 1_000, Seen: 50_000, Requests: 10_000}
+var DefaultEmbeddedLimits = EmbeddedLimits{Completed: 1_000, Archived: 1_000, Seen: 50_000, Requests: 10_000}
 
 // seenEvery is how many ticks (seconds) apart the seen keys are counted:
 // listing them reads every key.
@@ -94,10 +99,15 @@ func (r *Redis) trimEmbedded(ctx context.Context, seen bool) (int64, error) {
 		return 0, fmt.Errorf("trim embedded redis: %w", err)
 	}
 	for _, q := range queues {
-		n, err := trimCompleted(ctx, c, q, l.Completed)
-		deleted += n
-		if err != nil {
-			return deleted, err
+		for _, set := range []struct {
+			name string
+			keep int
+		}{{"completed", l.Completed}, {"archived", l.Archived}} {
+			n, err := trimTasks(ctx, c, q, set.name, set.keep)
+			deleted += n
+			if err != nil {
+				return deleted, err
+			}
 		}
 	}
 	if l.Requests > 0 {
@@ -113,11 +123,12 @@ func (r *Redis) trimEmbedded(ctx context.Context, seen bool) (int64, error) {
 	return deleted, nil
 }
 
-// trimCompleted deletes the oldest completed tasks of queue q beyond keep
-// (their hashes and their members of the completed set; the set is sorted
-// by expiry time, that is by completion time).
-func trimCompleted(ctx context.Context, c redis.UniversalClient, q string, keep int) (int64, error) {
-	completed := "asynq:{" + q + "}:completed"
+// trimTasks deletes the oldest tasks of queue q's sorted set state
+// ("completed": sorted by expiry time, that is by completion time;
+// "archived": by archive time) beyond keep: their hashes and their members
+// of the set.
+func trimTasks(ctx context.Context, c redis.UniversalClient, q, state string, keep int) (int64, error) {
+	completed := "asynq:{" + q + "}:" + state
 	prefix := "asynq:{" + q + "}:t:"
 	total, err := c.ZCard(ctx, completed).Result()
 	if err != nil || total <= int64(keep) {
@@ -141,7 +152,7 @@ func trimCompleted(ctx context.Context, c redis.UniversalClient, q string, keep 
 			return nil
 		})
 		if err != nil {
-			return deleted, fmt.Errorf("trim completed tasks of %s: %w", q, err)
+			return deleted, fmt.Errorf("trim %s tasks of %s: %w", state, q, err)
 		}
 		deleted += int64(len(ids))
 		excess -= int64(len(ids))
