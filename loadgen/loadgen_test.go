@@ -1,9 +1,13 @@
 package loadgen
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,5 +184,105 @@ func TestSummarizeResultsRatioPerRound(t *testing.T) {
 	api := rows[1]
 	if api.Name != "api" || api.RatioMin != 0.3 || api.RatioMax != 0.4 || math.Abs(api.Ratio-0.35) > 1e-9 || api.Errors != 2 {
 		t.Errorf("api row = %+v, want ratio 0.35 (0.30-0.40) and 2 errors", api)
+	}
+}
+
+// fakeClock is a run's time, moved only by SleepUntil and by the test.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) SleepUntil(_ context.Context, t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.now = t
+	}
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// At a fixed rate, a request's latency counts from when it was due: a
+// target that stalls on one request is charged for every request queued
+// behind it (no coordinated omission), and requests are not sent early.
+func TestOpenLoopLatencyFromDueTime(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	start := clk.Now()
+	var mu sync.Mutex
+	var sentAt []time.Duration // when each request reached the target, since start
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		first := len(sentAt) == 0
+		sentAt = append(sentAt, clk.Now().Sub(start))
+		mu.Unlock()
+		if first {
+			clk.advance(time.Second) // the target stalls a second on the first request
+		}
+	}))
+	defer srv.Close()
+	const n, rate = 10, 100.0 // due every 10ms
+	events := Generate(Mix{Provider: Stripe, Seed: 5}, n, 1)
+	res, err := Run{Name: "t", URL: srv.URL, Concurrency: 1, Rate: rate, Events: events,
+		Signer: Signer{Provider: Stripe, StripeSecret: "whsec_x"}, clock: clk}.Do(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK != n || res.Rate != rate {
+		t.Fatalf("OK %d, Rate %v; want %d, %v", res.OK, res.Rate, n, rate)
+	}
+	// Request 0 took the second; request k, due at 10k ms, could only be
+	// sent at 1s and was answered at once: 1000-10k ms from its due time.
+	// Measured from the send, every one after the first would be 0.
+	if res.Maxms != 1000 || res.P50ms != 950 || res.P90ms != 990 {
+		t.Errorf("p50 %v, p90 %v, max %v ms; want 950, 990, 1000 (from the due times)", res.P50ms, res.P90ms, res.Maxms)
+	}
+	for i, at := range sentAt {
+		if d := due(start, i, rate).Sub(start); at < d {
+			t.Errorf("request %d sent at %v, before it was due (%v)", i, at, d)
+		}
+	}
+	if res.Seconds != 1 {
+		t.Errorf("Seconds %v, want 1 (the stall; the rest were late)", res.Seconds)
+	}
+}
+
+// Closed loop (no Rate), latency counts from the send.
+func TestClosedLoopLatencyFromSend(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1_700_000_000, 0)}
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		if calls.Add(1) == 1 {
+			clk.advance(time.Second)
+		}
+	}))
+	defer srv.Close()
+	res, err := Run{Name: "t", URL: srv.URL, Concurrency: 1, Events: Generate(Mix{Provider: Stripe, Seed: 5}, 10, 1),
+		Signer: Signer{Provider: Stripe, StripeSecret: "whsec_x"}, clock: clk}.Do(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Maxms != 1000 || res.P90ms != 0 || res.Rate != 0 {
+		t.Errorf("p90 %v, max %v ms, rate %v; want 0, 1000, 0", res.P90ms, res.Maxms, res.Rate)
+	}
+}
+
+func TestDue(t *testing.T) {
+	s := time.Unix(0, 0)
+	if got := due(s, 3, 4).Sub(s); got != 750*time.Millisecond {
+		t.Errorf("due(3 at 4/s) = %v, want 750ms", got)
+	}
+	if got := due(s, 0, 1000).Sub(s); got != 0 {
+		t.Errorf("due(0) = %v, want 0", got)
 	}
 }

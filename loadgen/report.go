@@ -14,7 +14,9 @@ import (
 type Row struct {
 	Name, Provider string
 	Rounds         int
-	PerSecond      float64
+	// Rate is the median offered rate of open-loop runs (0: closed loop).
+	Rate      float64
+	PerSecond float64
 	// Ratio is the median over rounds of this target's requests/s divided
 	// by the ceiling's in the same round; RatioMin and RatioMax its range.
 	Ratio, RatioMin, RatioMax float64
@@ -50,10 +52,11 @@ func SummarizeResults(results []Result, ceiling string) []Row {
 		g := groups[k]
 		row := Row{Name: k.name, Provider: k.provider, Rounds: len(g), ErrorsByStatus: map[string]int{},
 			CPU: map[string]float64{}, PeakRSS: map[string]int64{}}
-		var rps, p50, p90, p99, ratios []float64
+		var rps, p50, p90, p99, ratios, rates []float64
 		cpu := map[string][]float64{}
 		for _, r := range g {
 			rps, p50, p90, p99 = append(rps, r.PerSecond), append(p50, r.P50ms), append(p90, r.P90ms), append(p99, r.P99ms)
+			rates = append(rates, r.Rate)
 			row.Requests += r.Requests
 			for s, n := range r.Errors {
 				row.ErrorsByStatus[s] += n
@@ -68,6 +71,7 @@ func SummarizeResults(results []Result, ceiling string) []Row {
 			}
 		}
 		row.PerSecond, row.P50, row.P90, row.P99 = median(rps), median(p50), median(p90), median(p99)
+		row.Rate = median(rates)
 		for name, v := range cpu {
 			row.CPU[name] = median(v)
 		}
@@ -102,6 +106,26 @@ func WriteTable(w io.Writer, rows []Row) error {
 			cpuText(r, "gateway"), cpuText(r, "redis"), rssText(r, "gateway"))
 	}
 	return tw.Flush()
+}
+
+// WriteRateTable prints rows of open-loop runs as a Markdown table: the
+// offered rate, what the target kept up with, and the latencies counted
+// from each request's due time.
+func WriteRateTable(w io.Writer, rows []Row) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
+	fmt.Fprintln(tw, "| target\t provider\t rounds\t offered req/s\t achieved req/s\t p50 ms\t p90 ms\t p99 ms\t non-200\t gateway CPU s/1k\t redis CPU s/1k\t")
+	fmt.Fprintln(tw, "|---\t---\t---:\t---:\t---:\t---:\t---:\t---:\t---\t---:\t---:\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "| %s\t %s\t %d\t %.0f\t %.0f\t %.2f\t %.2f\t %.2f\t %s\t %s\t %s\t\n",
+			r.Name, r.Provider, r.Rounds, r.Rate, r.PerSecond, r.P50, r.P90, r.P99, errorsText(r),
+			cpuText(r, "gateway"), cpuText(r, "redis"))
+	}
+	return tw.Flush()
+}
+
+// OpenLoop reports whether rows are of open-loop (fixed-rate) runs.
+func OpenLoop(rows []Row) bool {
+	return len(rows) > 0 && slices.ContainsFunc(rows, func(r Row) bool { return r.Rate > 0 })
 }
 
 func ratio(r Row) string {

@@ -33,6 +33,46 @@ type Run struct {
 	Watch map[string]int
 	// Timeout bounds one request (default 10s).
 	Timeout time.Duration
+	// Rate, when > 0, makes the run open-loop: request i is due at
+	// i/Rate seconds after the start whatever the answers before it, with
+	// at most Concurrency requests in flight, and its latency counts from
+	// when it was due, not from when it was sent. A target that falls
+	// behind shows it in the percentiles (no coordinated omission) instead
+	// of slowing the load. 0: closed loop, each sender waits for its
+	// answer before the next request.
+	Rate float64
+
+	clock clock // nil: the wall clock (tests set another)
+}
+
+// clock is the time of a run.
+type clock interface {
+	Now() time.Time
+	// SleepUntil waits until t (or ctx's end).
+	SleepUntil(ctx context.Context, t time.Time)
+}
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) SleepUntil(ctx context.Context, t time.Time) {
+	d := time.Until(t)
+	if d <= 0 {
+		return
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+	case <-tm.C:
+	}
+}
+
+// due is when request i of an open-loop run at rate requests/s starting at
+// start is to be sent.
+func due(start time.Time, i int, rate float64) time.Time {
+	return start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
 }
 
 // Process is what a watched process used during a run.
@@ -47,14 +87,17 @@ type Process struct {
 
 // Result is what a run measured.
 type Result struct {
-	Name        string  `json:"name"`
-	Round       int     `json:"round"`
-	Provider    string  `json:"provider"`
-	Requests    int     `json:"requests"`
-	Duplicates  int     `json:"duplicates"`
-	Concurrency int     `json:"concurrency"`
-	Seconds     float64 `json:"seconds"`
-	PerSecond   float64 `json:"requests_per_second"`
+	Name        string `json:"name"`
+	Round       int    `json:"round"`
+	Provider    string `json:"provider"`
+	Requests    int    `json:"requests"`
+	Duplicates  int    `json:"duplicates"`
+	Concurrency int    `json:"concurrency"`
+	// Rate is the offered rate of an open-loop run (requests/s; 0:
+	// closed loop). PerSecond is then what the target kept up with.
+	Rate      float64 `json:"rate,omitempty"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"requests_per_second"`
 	// OK counts 200 answers; Errors counts the others by status ("0":
 	// no answer, a transport error).
 	OK        int                `json:"ok"`
@@ -71,10 +114,13 @@ type Result struct {
 
 // Do runs r: Concurrency senders take the events in order, each posting
 // one and waiting for its answer before the next, over kept-alive
-// connections.
+// connections; with a Rate, each also waits for the event's due time.
 func (r Run) Do(ctx context.Context) (Result, error) {
 	if r.Concurrency < 1 {
 		r.Concurrency = 1
+	}
+	if r.clock == nil {
+		r.clock = wallClock{}
 	}
 	if r.Timeout == 0 {
 		r.Timeout = 10 * time.Second
@@ -102,7 +148,7 @@ func (r Run) Do(ctx context.Context) (Result, error) {
 	var next atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
-	start := time.Now()
+	start := r.clock.Now()
 	for range r.Concurrency {
 		wg.Go(func() {
 			for {
@@ -110,9 +156,15 @@ func (r Run) Do(ctx context.Context) (Result, error) {
 				if i >= len(r.Events) || ctx.Err() != nil {
 					return
 				}
-				t0 := time.Now()
+				var t0 time.Time
+				if r.Rate > 0 {
+					t0 = due(start, i, r.Rate)
+					r.clock.SleepUntil(ctx, t0)
+				} else {
+					t0 = r.clock.Now()
+				}
 				code, err := r.post(ctx, client, &r.Events[i])
-				lat[i], status[i] = time.Since(t0), code
+				lat[i], status[i] = r.clock.Now().Sub(t0), code
 				if err != nil {
 					firstErr.CompareAndSwap(nil, err.Error())
 				}
@@ -120,7 +172,7 @@ func (r Run) Do(ctx context.Context) (Result, error) {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := r.clock.Now().Sub(start)
 	if err := ctx.Err(); err != nil {
 		return Result{}, fmt.Errorf("run %s: %w", r.Name, err)
 	}
@@ -145,7 +197,7 @@ func (r Run) Do(ctx context.Context) (Result, error) {
 
 func (r Run) result(elapsed time.Duration, lat []time.Duration, status []int) Result {
 	res := Result{
-		Name: r.Name, Round: r.Round, Provider: string(r.Signer.Provider), Requests: len(r.Events), Concurrency: r.Concurrency,
+		Name: r.Name, Round: r.Round, Provider: string(r.Signer.Provider), Requests: len(r.Events), Concurrency: r.Concurrency, Rate: r.Rate,
 		Seconds: elapsed.Seconds(), Errors: map[string]int{}, Processes: map[string]Process{},
 	}
 	if elapsed > 0 {

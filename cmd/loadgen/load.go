@@ -19,7 +19,8 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	url := fs.String("url", "", "base URL of the target, e.g. http://127.0.0.1:8080 (the webhook path is added)")
 	provider := fs.String("provider", "stripe", "stripe or twilio")
 	n := fs.Int("n", 10000, "requests to send")
-	c := fs.Int("c", 32, "concurrent connections, each waiting for its answer before the next request")
+	c := fs.Int("c", 32, "concurrent connections, each waiting for its answer before the next request (with -rate: the cap of requests in flight)")
+	rate := fs.Float64("rate", 0, "open loop: send at this fixed rate (requests/s), latency counted from each request's due time; 0: closed loop")
 	dup := fs.Float64("dup", 0.05, "share of requests repeating an earlier event (0 to 1)")
 	failed := fs.Float64("failed", 0, "share of Stripe events that are payment_intent.payment_failed")
 	bookings := fs.String("bookings", "", "FIRST-LAST: the events are about these bookings, one each (default: random ids)")
@@ -34,6 +35,9 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	if *url == "" {
 		return errors.New("run: -url is required")
+	}
+	if *rate < 0 {
+		return errors.New("run: -rate must be >= 0")
 	}
 	if *dup < 0 || *dup >= 1 || *failed < 0 || *failed > 1 {
 		return errors.New("run: -dup must be in [0, 1) and -failed in [0, 1]")
@@ -63,12 +67,17 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	signer := loadgen.Signer{Provider: p, URL: sign + path,
 		StripeSecret: getenv("STRIPE_WEBHOOK_SECRET"), TwilioToken: getenv("TWILIO_AUTH_TOKEN")}
 	events := loadgen.Generate(loadgen.Mix{Provider: p, Duplicates: *dup, Failed: *failed, BookingIDs: ids, Seed: *seed}, *n, *c)
-	res, err := loadgen.Run{Name: *name, Round: *round, URL: base + path, Concurrency: *c,
+	res, err := loadgen.Run{Name: *name, Round: *round, URL: base + path, Concurrency: *c, Rate: *rate,
 		Events: events, Signer: signer, Watch: pids}.Do(ctx)
 	if err != nil {
 		return err
 	}
-	if err := loadgen.WriteTable(stdout, loadgen.SummarizeResults([]loadgen.Result{res}, "")); err != nil {
+	rows := loadgen.SummarizeResults([]loadgen.Result{res}, "")
+	write := loadgen.WriteTable
+	if res.Rate > 0 {
+		write = loadgen.WriteRateTable
+	}
+	if err := write(stdout, rows); err != nil {
 		return err
 	}
 	if res.FirstError != "" {

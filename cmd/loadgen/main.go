@@ -1,9 +1,10 @@
 // Command loadgen is the gateway's load generator: it posts unique,
 // realistic, signed Stripe or Twilio webhooks (with a share of duplicates)
-// at a fixed concurrency, and reports requests/s, latency percentiles,
+// at a fixed concurrency (or, with -rate, at a fixed rate), and reports requests/s, latency percentiles,
 // errors, and the CPU time and peak RSS of the processes it watches.
 //
 //	loadgen run -url URL -provider stripe -n 10000 -c 32 -watch gateway=PID,redis=PID -json out.jsonl
+//	loadgen run -url URL -provider stripe -n 10000 -c 32 -rate 4000 -json rate.jsonl  (open loop)
 //	loadgen report -ceiling bare out.jsonl
 //	loadgen drain -redis redis://127.0.0.1:PORT -watch gateway=PID
 //

@@ -12,7 +12,8 @@ import (
 	"github.com/reserveeasy/gateway/loadgen"
 )
 
-// runReport prints the table of the JSON lines `loadgen run -json` wrote.
+// runReport prints the table of the JSON lines `loadgen run -json` wrote
+// (the fixed-rate table when the runs had a -rate).
 func runReport(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	ceiling := fs.String("ceiling", "bare", "target every other is compared with, round by round")
@@ -40,5 +41,9 @@ func runReport(args []string, stdout io.Writer) error {
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read results: %w", err)
 	}
-	return loadgen.WriteTable(stdout, loadgen.SummarizeResults(results, *ceiling))
+	rows := loadgen.SummarizeResults(results, *ceiling)
+	if loadgen.OpenLoop(rows) {
+		return loadgen.WriteRateTable(stdout, rows)
+	}
+	return loadgen.WriteTable(stdout, rows)
 }
