@@ -14,7 +14,14 @@
 # generator against `gateway api`, `gateway serve`, the embedded default
 # (`gateway serve` with REDIS_URL and DATABASE_URL unset) and the bare Echo
 # handler (the ceiling), Stripe then Twilio on each; every target is started
-# fresh for its round and Redis is flushed between targets.
+# fresh for its round and Redis is flushed between targets. After each
+# closed-loop run, the same target gets as many requests again open loop
+# (loadgen run -rate) at half the rate it just sustained, latency counted
+# from each request's due time: the second table.
+#
+# Profile (BENCH_PROFILE=1): `gateway api` with OPS_PPROF=true under
+# closed-loop Stripe load, a 10 s CPU profile from /ops/debug/pprof/profile
+# (with the ops credentials set here), `go tool pprof -top` top 15.
 #
 # Workers: BENCH_WORKER_EVENTS bookings are created in PostgreSQL, as many
 # Stripe events about them are queued through `gateway api`, then
@@ -24,9 +31,11 @@
 #
 # Settings (environment): BENCH_REQUESTS (10000 per run), BENCH_CONCURRENCY
 # (32), BENCH_ROUNDS (2), BENCH_DUPLICATES (0.05), BENCH_WARMUP (500,
-# unmeasured, per target), BENCH_WORKER_EVENTS (20000), BENCH_FAILED (0.2:
-# share of payment_failed among the worker's events), BENCH_OUT (directory
-# to keep the results and logs in; default: removed with the rest).
+# unmeasured, per target), BENCH_HALF (1; 0: no half-rate runs),
+# BENCH_PROFILE (0; 1: the CPU profile), BENCH_WORKER_EVENTS (20000; 0: no
+# worker phase), BENCH_FAILED (0.2: share of payment_failed among the
+# worker's events), BENCH_OUT (directory to keep the results and logs in;
+# default: removed with the rest). BENCH_ROUNDS=0 runs the worker phase only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +46,8 @@ dups=${BENCH_DUPLICATES:-0.05}
 warmup=${BENCH_WARMUP:-500}
 wevents=${BENCH_WORKER_EVENTS:-20000}
 failed=${BENCH_FAILED:-0.2}
+half=${BENCH_HALF:-1}
+profile=${BENCH_PROFILE:-0}
 pgbin=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 log() { echo "bench: $*" >&2; }
@@ -125,6 +136,7 @@ DATABASE_URL=$db_url "$bin/gateway" migrate >"$tmp/migrate.log" 2>&1 || { cat "$
 
 export STRIPE_WEBHOOK_SECRET=whsec_bench_$(rand_hex 16)
 export TWILIO_AUTH_TOKEN=$(rand_hex 16)
+ops_user=bench ops_pass=$(rand_hex 16) # for the profile's /ops/debug/pprof/
 twilio_sid=AC$(rand_hex 16)
 tport=$(free_port) sport=$(free_port)
 start sinks env TWILIO_ADDR=127.0.0.1:$tport SMTP_ADDR=127.0.0.1:$sport "$bin/benchsinks"
@@ -138,6 +150,7 @@ start_target() {
 	local name=$1 port=$2 common=(HTTP_ADDR="127.0.0.1:$2" PUBLIC_BASE_URL="http://127.0.0.1:$2")
 	case $name in
 	api) start "$name" env "${common[@]}" REDIS_URL="$redis_url" "$bin/gateway" api ;;
+	api-pprof) start "$name" env "${common[@]}" REDIS_URL="$redis_url" OPS_USERNAME="$ops_user" OPS_PASSWORD="$ops_pass" OPS_PPROF=true "$bin/gateway" api ;;
 	serve) start "$name" env "${common[@]}" "${senders[@]}" REDIS_URL="$redis_url" DATABASE_URL="$db_url" "$bin/gateway" serve ;;
 	embedded)
 		rm -rf "$tmp/embedded" && mkdir -p "$tmp/embedded"
@@ -148,13 +161,15 @@ start_target() {
 	tpid=$pid
 	wait_http "http://127.0.0.1:$port/healthz" "$name" "$tpid"
 	watch=gateway=$tpid
-	[[ $name == api || $name == serve ]] && watch+=,redis=$redis_pid
+	[[ $name == api* || $name == serve ]] && watch+=,redis=$redis_pid
 	return 0
 }
 
 uptime | tee "$tmp/uptime-start.txt" >&2
-results=$tmp/ingress.jsonl
-log "ingress: $rounds rounds x (api serve embedded bare) x (stripe twilio), $requests requests each at $conc connections, $dups duplicates"
+results=$tmp/ingress.jsonl halfres=$tmp/half.jsonl
+# last_rate FILE: the req/s of the last result in FILE.
+last_rate() { python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readlines()[-1])["requests_per_second"])' "$1"; }
+((rounds > 0)) && log "ingress: $rounds rounds x (api serve embedded bare) x (stripe twilio), $requests requests each at $conc connections, $dups duplicates"
 for round in $(seq 1 "$rounds"); do
 	for target in api serve embedded bare; do
 		redis-cli -p "$rport" flushall >/dev/null
@@ -168,16 +183,65 @@ for round in $(seq 1 "$rounds"); do
 			log "round $round: $target $provider"
 			"$bin/loadgen" run -url "http://127.0.0.1:$port" -provider "$provider" -n "$requests" -c "$conc" \
 				-dup "$dups" -name "$target" -round "$round" -seed "$round" -watch "$watch" -json "$results" >/dev/null
+			if ((half)); then
+				rate=$(python3 -c 'import sys; print(round(float(sys.argv[1]) / 2, 1))' "$(last_rate "$results")")
+				log "round $round: $target $provider at half its max rate, $rate/s"
+				"$bin/loadgen" run -url "http://127.0.0.1:$port" -provider "$provider" -n "$requests" -c "$conc" -rate "$rate" \
+					-dup "$dups" -name "$target" -round "$round" -seed $((round * 100 + 50)) -watch "$watch" -json "$halfres" >/dev/null
+			fi
 		done
 		stop "$tpid"
 	done
 done
-uptime | tee "$tmp/uptime-ingress.txt" >&2
+if ((rounds > 0)); then
+	uptime | tee "$tmp/uptime-ingress.txt" >&2
+	echo
+	echo "## Ingress ($requests requests per run, $conc connections, $dups duplicates, medians of $rounds interleaved rounds)"
+	echo
+	"$bin/loadgen" report -ceiling bare "$results" | tee "$tmp/ingress-table.txt"
+	if ((half)); then
+		echo
+		echo "## Ingress at half the max rate (open loop: $requests requests per run at half the rate each target sustained just before, at most $conc in flight; latency from each request's due time)"
+		echo
+		"$bin/loadgen" report -ceiling bare "$halfres" | tee "$tmp/half-table.txt"
+	fi
+fi
 
-echo
-echo "## Ingress ($requests requests per run, $conc connections, $dups duplicates, medians of $rounds interleaved rounds)"
-echo
-"$bin/loadgen" report -ceiling bare "$results" | tee "$tmp/ingress-table.txt"
+# profile_load URL: closed-loop Stripe load on URL until SIGTERM, in runs
+# of $requests unique events (each run's events are generated up front).
+profile_load() {
+	local c=
+	trap 'kill $c 2>/dev/null; wait $c 2>/dev/null; exit 0' TERM
+	for s in $(seq 1000 9999); do
+		"$bin/loadgen" run -url "$1" -provider stripe -n "$requests" -c "$conc" -dup "$dups" -seed "$s" -name profile >/dev/null &
+		c=$!
+		wait "$c" || true
+	done
+}
+
+if ((profile)); then
+	redis-cli -p "$rport" flushall >/dev/null
+	port=$(free_port)
+	start_target api-pprof "$port"
+	log "profile: gateway api under closed-loop Stripe load, 10 s CPU profile"
+	start profile-load profile_load "http://127.0.0.1:$port"
+	load_pid=$pid
+	sleep 1 # past the connections' start
+	curl -sf -u "$ops_user:$ops_pass" -o "$tmp/cpu.pprof" "http://127.0.0.1:$port/ops/debug/pprof/profile?seconds=10" || die "profile: curl failed"
+	stop "$load_pid"
+	stop "$tpid"
+	echo
+	echo "## CPU profile of gateway api under closed-loop Stripe load ($conc connections, 10 s; go tool pprof -top, top 15)"
+	echo
+	go tool pprof -top -nodecount=15 "$bin/gateway" "$tmp/cpu.pprof" 2>/dev/null | tee "$tmp/profile-top.txt"
+	redis-cli -p "$rport" flushall >/dev/null
+fi
+
+if ((wevents == 0)); then
+	uptime >&2
+	stop "$sinks_pid"
+	exit 0
+fi
 
 # Workers: real bookings, their events queued through gateway api.
 log "workers: creating $wevents bookings"
