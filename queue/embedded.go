@@ -3,9 +3,6 @@ package queue
 import (
 	"context"
 	"fmt"
-	"math"
-	"os"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -46,20 +43,6 @@ type EmbeddedLimits struct {
 // DefaultEmbeddedLimits are the embedded Redis's limits: a few tens of MiB
 // at most.
 var DefaultEmbeddedLimits = EmbeddedLimits{Completed: 1_000, Archived: 1_000, Seen: 50_000, Requests: 10_000}
-
-// EmbeddedMemoryLimit is the Go soft memory limit (debug.SetMemoryLimit)
-// a process with the embedded Redis sets, unless GOMEMLIMIT is set: its
-// queue lives in the Go heap, and at the default GOGC the heap grows to
-// twice what is live before a collection. Above it the GC runs more often
-// (at most half the CPU, Go's cap) instead of the heap doubling.
-const EmbeddedMemoryLimit = 128 << 20
-
-// limitMemory sets EmbeddedMemoryLimit unless GOMEMLIMIT says otherwise.
-func limitMemory() {
-	if os.Getenv("GOMEMLIMIT") == "" && debug.SetMemoryLimit(-1) == math.MaxInt64 {
-		debug.SetMemoryLimit(EmbeddedMemoryLimit)
-	}
-}
 
 // seenEvery is how many ticks (seconds) apart the seen keys are counted:
 // listing them reads every key.

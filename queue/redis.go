@@ -74,7 +74,6 @@ func Open(ctx context.Context, rawURL string) (*Redis, error) {
 		rawURL = (&url.URL{Scheme: "redis", User: url.UserPassword("", pass), Host: mr.Addr()}).String()
 		r.EmbeddedURL = rawURL
 		r.limits = DefaultEmbeddedLimits
-		limitMemory()
 	}
 	r.host = redactedHost(rawURL)
 	mk, err := clientMaker(rawURL)
