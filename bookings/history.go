@@ -60,7 +60,7 @@ func NewTimeline(b Booking, evs []EventRecord, txs []Transaction, ns []Notificat
 			t.Entries = append(t.Entries, e)
 		}
 	}
-	add(Entry{At: b.CreatedAt, Kind: EntryCreated, What: "booking created (" + string(b.Status) + ")"})
+	add(Entry{At: b.CreatedAt, Kind: EntryCreated, What: "booking created"})
 	for i := range evs {
 		ev := &evs[i]
 		at := ev.ProcessedAt
