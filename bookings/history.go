@@ -63,9 +63,11 @@ func NewTimeline(b Booking, evs []EventRecord, txs []Transaction, ns []Notificat
 	add(Entry{At: b.CreatedAt, Kind: EntryCreated, What: "booking created"})
 	for i := range evs {
 		ev := &evs[i]
-		at := ev.ProcessedAt
+		// At its receipt: before the rows its transaction wrote (whose
+		// times come before its processed_at).
+		at := ev.ReceivedAt
 		if at.IsZero() {
-			at = ev.ReceivedAt
+			at = ev.ProcessedAt
 		}
 		add(Entry{At: at, Kind: EntryEvent, What: ev.Source + " " + ev.Type + ": " + outcomeOrPending(ev), Event: ev})
 	}

@@ -86,7 +86,7 @@ func (st Story) Describe(it Item) string {
 	switch e := it.Entry; {
 	case e.Event != nil:
 		ev := e.Event
-		return fmt.Sprintf("%s %s %s: applied (%s)", ev.Source, ev.Type, ev.ID, dashed(ev.Outcome))
+		return fmt.Sprintf("%s %s %s: applied (%s) at %s", ev.Source, ev.Type, ev.ID, dashed(ev.Outcome), Stamp(ev.ProcessedAt))
 	case e.Transaction != nil:
 		tx := e.Transaction
 		return fmt.Sprintf("%s %s (%s, event %s)", tx.Kind, notifications.FormatAmount(tx.Amount, tx.Currency),

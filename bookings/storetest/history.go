@@ -70,10 +70,10 @@ func testHistory(t *testing.T, s bookings.Store) {
 			t.Errorf("entry %d (%s at %s) before entry %d (%s)", i, e.Kind, e.At, i-1, tl.Entries[i-1].At)
 		}
 	}
-	// created t0; deposit paid t0+2m; payment t0+3m; message t0+4m; the
-	// event processed now (after all of them).
-	want := []bookings.EntryKind{bookings.EntryCreated, bookings.EntryTransition, bookings.EntryTransaction,
-		bookings.EntryMessage, bookings.EntryEvent}
+	// created t0; the event received t0+1m; deposit paid t0+2m; payment
+	// t0+3m; message t0+4m.
+	want := []bookings.EntryKind{bookings.EntryCreated, bookings.EntryEvent, bookings.EntryTransition,
+		bookings.EntryTransaction, bookings.EntryMessage}
 	if d := cmp.Diff(want, kinds); d != "" {
 		t.Errorf("timeline kinds (-want +got):\n%s", d)
 	}

@@ -175,9 +175,9 @@ func TestInspectFindsRequestsAndBookings(t *testing.T) {
 		t.Fatalf("inspect --booking: %v\n%s", err, out)
 	}
 	order := []string{"created", "booking created, deposit $60.00",
+		"event", "stripe payment_intent.succeeded evt_log_applied: applied (paid)",
 		"transition", "deposit paid",
 		"message", "sms booking_confirmation_sms to +1******0001: pending",
-		"event", "stripe payment_intent.succeeded evt_log_applied: applied (paid)",
 		"request", "evt_log_archived: accepted 200, event archived",
 	}
 	rest := out
