@@ -150,3 +150,9 @@ shoot "$base/ops/queues/webhooks?status=archived" "$out_archived" 1400,900
 for f in "$out_dash" "$out_archived"; do
 	printf 'wrote %s (%s bytes)\n' "$root/$f" "$(wc -c <"$f" | tr -d ' ')"
 done
+
+# 6. The request log and a booking's story (opsview pages under /ops/):
+# the Go test fills its own fixture and writes docs/ops-booking.png and
+# docs/ops-requests.png.
+log "screenshots of /ops/requests and /ops/bookings/ID"
+UPDATE_SCREENSHOTS=1 go test -count=1 -run '^TestOpsPagesInChromium$' ./cmd/gateway

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) bookings.Store) {
 		{"Notifications", testNotifications},
 		{"ClaimNotification", testClaimNotification},
 		{"Events", testEvents},
+		{"History", testHistory},
 		{"ReconcilePoint", testReconcilePoint},
 		{"ExpiredHolds", testExpiredHolds},
 		{"UnfinishedSMS", testUnfinishedSMS},

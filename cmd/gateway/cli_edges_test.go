@@ -24,7 +24,7 @@ func TestInspectUnknownIDFails(t *testing.T) {
 // TestEventsValidatesFilters: a filter that can only match nothing by
 // mistake is refused, naming the flag; good ones are accepted.
 func TestEventsValidatesFilters(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": sqliteURL(t)}
+	env := map[string]string{"DATABASE_URL": sqliteURL(t), "REDIS_URL": redistest.URL(t, redistest.DBCommand)}
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -36,6 +36,10 @@ func TestEventsValidatesFilters(t *testing.T) {
 		{[]string{"--limit", "0"}, "--limit 0: want 1 to 1000"},
 		{[]string{"--limit", "100000"}, "--limit 100000"},
 		{[]string{"stripe"}, `unexpected argument "stripe"`},
+		{[]string{"--applied", "stripe"}, `unexpected argument "stripe"`},
+		{[]string{"--outcome", "rejected"}, `--outcome "rejected": want one of`},
+		{[]string{"--provider", "paypal"}, `--provider "paypal": want stripe or twilio`},
+		{[]string{"--since", "-1h"}, `--since "-1h"`},
 	} {
 		var out outputBuffer
 		err := run(context.Background(), append([]string{"events"}, tt.args...), gatewayEnv(env), &out, &out)
@@ -46,6 +50,8 @@ func TestEventsValidatesFilters(t *testing.T) {
 	for _, args := range [][]string{
 		{"--source", "stripe", "--type", "payment_intent.succeeded", "--booking", "4", "--limit", "10"},
 		{"--source", "twilio", "--type", "sms.delivered"},
+		{"--applied"},
+		{"--outcome", "ignored", "--provider", "stripe", "--since", "2025-03-01T18:00:00Z"},
 		{},
 	} {
 		var out outputBuffer

@@ -6,18 +6,21 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/reserveeasy/gateway/bookings"
+	"github.com/reserveeasy/gateway/opsview"
 	"github.com/reserveeasy/gateway/queue"
 )
 
 // tools is what the operator commands open: the store, and Redis on demand.
 type tools struct {
-	store bookings.Store
+	store migrator
 	redis *queue.Redis
 }
 
@@ -59,20 +62,97 @@ func (t *tools) Close() {
 
 func (t *tools) inspector() *asynq.Inspector { return asynq.NewInspector(t.redis.ConnOpt) }
 
+const eventsUsage = `usage: gateway events [--outcome O] [--provider stripe|twilio] [--type TYPE] [--booking ID] [--since 1h|TIME] [--limit N]
+       gateway events --applied [--source stripe|twilio] [--type TYPE] [--booking ID] [--limit N]
+
+List recent webhook requests from the request log, newest first: every
+request whatever its outcome (accepted, duplicate, ignored,
+invalid_signature, bad_request, too_large, unavailable), and for accepted and
+duplicate ones how the event ended (applied, or its task's state in the queue:
+queued, retrying, archived, with the last error).
+
+With --applied (or --source), list the events applied to bookings
+(webhook_events) instead.`
+
 func runEvents(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("events", "usage: gateway events [--source stripe|twilio] [--type TYPE] [--booking ID] [--limit N]\n\nList recent webhook events applied to bookings, newest first.")
-	var f bookings.EventFilter
-	fs.StringVar(&f.Source, "source", "", "only this source: stripe or twilio")
-	fs.StringVar(&f.Type, "type", "", "only this event type, e.g. payment_intent.succeeded")
-	fs.Int64Var(&f.BookingID, "booking", 0, "only events of this booking id")
+	fs := e.flags("events", eventsUsage)
+	var f opsview.Filter
+	var ef bookings.EventFilter
+	var since string
+	var applied bool
+	fs.StringVar(&f.Outcome, "outcome", "", "only requests with this outcome: "+strings.Join(opsview.Outcomes, ", "))
+	fs.StringVar(&f.Provider, "provider", "", "only requests from this provider: stripe or twilio")
+	fs.StringVar(&f.Type, "type", "", "only this event type, e.g. payment_intent.succeeded, or Twilio status, e.g. delivered")
+	fs.Int64Var(&f.BookingID, "booking", 0, "only requests (events) of this booking id")
+	fs.StringVar(&since, "since", "", "only requests since this long ago (1h, 30m) or this time (RFC 3339)")
 	fs.IntVar(&f.Limit, "limit", 50, "at most this many, newest first")
+	fs.BoolVar(&applied, "applied", false, "list the events applied to bookings (webhook_events)")
+	fs.StringVar(&ef.Source, "source", "", "with --applied: only this source, stripe or twilio (implies --applied)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if err := checkEventFilter(f, fs.Args()); err != nil {
+	if applied || ef.Source != "" {
+		ef.Type, ef.BookingID, ef.Limit = f.Type, f.BookingID, f.Limit
+		if err := checkEventFilter(ef, fs.Args()); err != nil {
+			fs.Usage()
+			return err
+		}
+		return listApplied(ctx, e, ef)
+	}
+	var errs []error
+	var err error
+	if f.Since, err = parseSince(since, time.Now()); err != nil {
+		errs = append(errs, err)
+	}
+	if err := f.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected argument %q (filters are flags: --outcome, --provider, --type, --booking, --since, --limit)", fs.Arg(0)))
+	}
+	if err := errors.Join(errs...); err != nil {
 		fs.Usage()
+		return fmt.Errorf("events: %w", err)
+	}
+	t, err := openTools(ctx, e, true)
+	if err != nil {
 		return err
 	}
+	defer t.Close()
+	in := t.inspector()
+	defer in.Close()
+	rows, err := opsview.Requests(ctx, t.sources(in), f)
+	if err != nil {
+		return fmt.Errorf("list requests: %w", err)
+	}
+	printRequests(e.stdout, rows)
+	return nil
+}
+
+// parseSince reads --since: a duration back from now, or a time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--since %q: want a duration like 1h or a time like 2025-03-01T18:00:00Z", s)
+}
+
+// sources is what the views read, over this tool's store and Redis.
+func (t *tools) sources(in *asynq.Inspector) opsview.Sources {
+	src := opsview.Sources{Store: t.store, History: t.store}
+	if t.redis != nil {
+		src.Log, src.Tasks = queue.NewRequestLog(t.redis), in
+	}
+	return src
+}
+
+func listApplied(ctx context.Context, e *env, f bookings.EventFilter) error {
 	t, err := openTools(ctx, e, false)
 	if err != nil {
 		return err
@@ -84,6 +164,34 @@ func runEvents(ctx context.Context, e *env, args []string) error {
 	}
 	printEvents(e.stdout, evs)
 	return nil
+}
+
+func printRequests(w io.Writer, rows []opsview.Row) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tPROVIDER\tOUTCOME\tSTATUS\tTYPE\tEVENT ID\tBOOKING\tEVENT ENDED\tREASON")
+	for _, r := range rows {
+		booking := "-"
+		if r.BookingID != 0 {
+			booking = fmt.Sprint(r.BookingID)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", stamp(r.At), r.Provider, r.Outcome, r.Status,
+			printable(dash(r.Type)), printable(dash(r.EventID)), booking, printable(r.Ending.String()), printable(dash(r.Reason)))
+	}
+	tw.Flush()
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "(no requests)")
+	}
+}
+
+// printable replaces what a terminal would interpret (control characters)
+// in sender-controlled text, and tabs that would break the columns.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // maxEventsLimit bounds --limit.

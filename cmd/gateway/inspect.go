@@ -7,25 +7,37 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/opsview"
 	"github.com/reserveeasy/gateway/tasks"
 )
 
-// runInspect tells what happened to one event: received, queued, attempts,
-// last error, the booking change and the messages sent. Given a Twilio
-// MessageSid, it tells it for every status callback of that message.
+// runInspect tells what happened to one event: its requests, received,
+// queued, attempts, last error, the booking change and the messages sent.
+// Given a Twilio MessageSid, it tells it for every status callback of that
+// message and names the message it reports on; given --booking ID, the
+// booking's whole story.
 func runInspect(ctx context.Context, e *env, args []string) error {
-	fs := e.flags("inspect", "usage: gateway inspect EVENT_ID\n\nWhat happened to one event: Stripe event id (evt_...), Twilio event (MessageSid:MessageStatus), or a MessageSid for every status callback of that message.")
+	fs := e.flags("inspect", "usage: gateway inspect EVENT_ID\n       gateway inspect --booking ID\n\nWhat happened to one event: Stripe event id (evt_...), Twilio event (MessageSid:MessageStatus), or a MessageSid for every status callback of that message; or a booking's whole story in order (events and how they ended, transitions, money, messages, hold). Exit 1 when nothing is known.")
+	var bookingID int64
+	fs.Int64Var(&bookingID, "booking", 0, "tell this booking's whole story")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
+	switch {
+	case bookingID < 0 || bookingID > 0 && fs.NArg() > 0:
 		fs.Usage()
-		return errors.New("inspect: give one EVENT_ID")
+		return errors.New("inspect: give one EVENT_ID or --booking ID (1 or more)")
+	case bookingID > 0:
+		return inspectStory(ctx, e, bookingID)
+	case fs.NArg() != 1:
+		fs.Usage()
+		return errors.New("inspect: give one EVENT_ID or --booking ID")
 	}
 	id := fs.Arg(0)
 	t, err := openTools(ctx, e, true)
@@ -46,9 +58,13 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "Event %s\n", id)
-	bookingID, found := t.inspectTasks(w, taskIDs)
-	found = found || len(evs) > 0
+	fmt.Fprintf(w, "Event %s\n", printable(id))
+	found, err := t.inspectRequests(ctx, w, id)
+	if err != nil {
+		return err
+	}
+	bookingID, inRedis := t.inspectTasks(w, taskIDs)
+	found = found || inRedis || len(evs) > 0
 	for _, ev := range evs {
 		fmt.Fprintf(w, "  applied:   %s %s %s received %s, processed %s, outcome %s\n", ev.Source, ev.ID,
 			ev.Type, stamp(ev.ReceivedAt), stamp(ev.ProcessedAt), dash(ev.Outcome))
@@ -58,6 +74,18 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	}
 	if len(evs) == 0 {
 		fmt.Fprintln(w, "  applied:   not yet (no webhook_events row)")
+	}
+	// A MessageSid names the message the callbacks report on.
+	sent, err := t.store.NotificationsByProviderID(ctx, strings.SplitN(id, ":", 2)[0])
+	if err != nil {
+		return err
+	}
+	for _, n := range sent {
+		found = true
+		fmt.Fprintf(w, "  sent by:   booking #%d message %s\n", n.BookingID, opsview.DescribeMessage(n))
+		if bookingID == 0 {
+			bookingID = n.BookingID
+		}
 	}
 	if bookingID != 0 {
 		t.inspectBooking(ctx, w, bookingID, id)
@@ -75,9 +103,67 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if !found {
-		return fmt.Errorf("inspect: nothing known about %q: no task in Redis, no webhook_events row, no message (check the id: evt_... for Stripe, a MessageSid or MessageSid:MessageStatus for Twilio)", id)
+		return fmt.Errorf("inspect: nothing known about %q: no request in the log, no task in Redis, no webhook_events row, no message (check the id: evt_... for Stripe, a MessageSid or MessageSid:MessageStatus for Twilio)", printable(id))
 	}
 	return nil
+}
+
+// maxInspectRequests bounds the requests inspect lists for one id.
+const maxInspectRequests = 20
+
+// inspectRequests prints the request log's entries for id and reports
+// whether there were any.
+func (t *tools) inspectRequests(ctx context.Context, w io.Writer, id string) (bool, error) {
+	in := t.inspector()
+	defer in.Close()
+	rows, err := opsview.RequestsOf(ctx, t.sources(in), id, maxInspectRequests)
+	if err != nil {
+		return false, fmt.Errorf("read the request log: %w", err)
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "  request:   %s %s %s %d%s%s\n", stamp(r.At), r.Provider, r.Outcome, r.Status,
+			printable(suffixed(", ", r.Type)), printable(suffixed(", ", r.Reason)))
+	}
+	return len(rows) > 0, nil
+}
+
+func suffixed(sep, s string) string {
+	if s == "" {
+		return ""
+	}
+	return sep + s
+}
+
+// inspectStory prints booking id's story: every event and how it ended,
+// transition, transaction and message, in order.
+func inspectStory(ctx context.Context, e *env, id int64) error {
+	t, err := openTools(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	in := t.inspector()
+	defer in.Close()
+	st, err := opsview.BookingStory(ctx, t.sources(in), id)
+	if errors.Is(err, bookings.ErrNotFound) {
+		return fmt.Errorf("inspect: no booking %d", id)
+	}
+	if err != nil {
+		return fmt.Errorf("inspect booking %d: %w", id, err)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "Booking %s\n  customer: %s\n", opsview.Summary(st.Booking), opsview.Customer(st.Booking))
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, it := range st.Items {
+		line := printable(st.Describe(it))
+		if it.Event != nil {
+			if ti, err := in.GetTaskInfo(tasks.QueueWebhooks, it.TaskID); err == nil {
+				line += ", task " + opsview.TaskEnding(ti).String()
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", stamp(it.At), it.Kind, line)
+	}
+	return tw.Flush()
 }
 
 // events returns the webhook_events rows of id: the event with that id,

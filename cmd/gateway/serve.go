@@ -21,6 +21,7 @@ import (
 	"github.com/reserveeasy/gateway/jobs"
 	"github.com/reserveeasy/gateway/metrics"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/opsview"
 	"github.com/reserveeasy/gateway/queue"
 	"github.com/reserveeasy/gateway/tasks"
 )
@@ -264,7 +265,29 @@ func (a *app) opsHandler() http.Handler {
 	if a.cfg.OpsPprof {
 		h = withPprof(ui)
 	}
-	return basicAuth(sameOrigin(h), a.cfg.OpsUsername, a.cfg.OpsPassword)
+	return basicAuth(sameOrigin(a.withPages(h)), a.cfg.OpsUsername, a.cfg.OpsPassword)
+}
+
+// withPages serves the request log and the bookings' stories (opsview)
+// beside the Asynq UI ui, under the same root and auth.
+func (a *app) withPages(ui http.Handler) http.Handler {
+	src := opsview.Sources{Log: queue.NewRequestLog(a.redis),
+		Tasks: asynq.NewInspectorFromRedisClient(a.redis.Client)}
+	if a.store != nil {
+		src.Store, src.History = a.store, a.store
+	}
+	pages := opsview.Handler(handlers.OpsPath, src, a.log)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !opsview.IsPage(handlers.OpsPath, r.URL.Path) {
+			ui.ServeHTTP(w, r)
+			return
+		}
+		if a.store == nil {
+			writeError(w, http.StatusServiceUnavailable, "no database on this process")
+			return
+		}
+		pages.ServeHTTP(w, r)
+	})
 }
 
 // pprofPath is where OPS_PPROF=true serves net/http/pprof, behind the ops

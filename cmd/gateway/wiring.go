@@ -181,9 +181,11 @@ func (a *app) Close() {
 	}
 }
 
-// migrator is a store that can migrate its schema.
+// migrator is a store that can migrate its schema and tell a booking's
+// history.
 type migrator interface {
 	bookings.Store
+	bookings.History
 	Migrate(ctx context.Context) error
 }
 
