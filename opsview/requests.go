@@ -48,9 +48,9 @@ var Providers = []string{"stripe", "twilio"}
 // MaxLimit bounds how many requests one listing returns.
 const MaxLimit = 1000
 
-// eventType is what an event type looks like (payment_intent.succeeded, a
+// EventType is what an event type looks like (payment_intent.succeeded, a
 // Twilio MessageStatus such as delivered).
-var eventType = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*$`)
+var EventType = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*$`)
 
 // Filter narrows a listing of the request log. Zero fields match
 // everything.
@@ -75,7 +75,7 @@ func (f Filter) Validate() error {
 	if f.Provider != "" && !contains(Providers, f.Provider) {
 		errs = append(errs, fmt.Errorf("--provider %q: want stripe or twilio", f.Provider))
 	}
-	if f.Type != "" && !eventType.MatchString(f.Type) {
+	if f.Type != "" && !EventType.MatchString(f.Type) {
 		errs = append(errs, fmt.Errorf("--type %q: want an event type like payment_intent.succeeded or a Twilio status like delivered", f.Type))
 	}
 	if f.BookingID < 0 {

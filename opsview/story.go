@@ -61,7 +61,7 @@ func BookingStory(ctx context.Context, src Sources, id int64) (Story, error) {
 		if r.Ending.State == "applied" {
 			continue // its event is in the timeline already
 		}
-		what := fmt.Sprintf("%s %s %s: %s %d", r.Provider, dashed(r.Type), dashed(r.EventID), r.Outcome, r.Status)
+		what := fmt.Sprintf("%s %s %s: %s %d", r.Provider, Dash(r.Type), Dash(r.EventID), r.Outcome, r.Status)
 		if r.Ending.State != "" {
 			what += ", event " + r.Ending.String()
 		}
@@ -74,7 +74,8 @@ func BookingStory(ctx context.Context, src Sources, id int64) (Story, error) {
 	return st, nil
 }
 
-func dashed(s string) string {
+// Dash is how the views show an empty string: "-".
+func Dash(s string) string {
 	if s == "" {
 		return "-"
 	}
@@ -86,11 +87,11 @@ func (st Story) Describe(it Item) string {
 	switch e := it.Entry; {
 	case e.Event != nil:
 		ev := e.Event
-		return fmt.Sprintf("%s %s %s: applied (%s) at %s", ev.Source, ev.Type, ev.ID, dashed(ev.Outcome), Stamp(ev.ProcessedAt))
+		return fmt.Sprintf("%s %s %s: applied (%s) at %s", ev.Source, ev.Type, ev.ID, Dash(ev.Outcome), Stamp(ev.ProcessedAt))
 	case e.Transaction != nil:
 		tx := e.Transaction
 		return fmt.Sprintf("%s %s (%s, event %s)", tx.Kind, notifications.FormatAmount(tx.Amount, tx.Currency),
-			dashed(tx.StripeObjectID), dashed(tx.StripeEventID))
+			Dash(tx.StripeObjectID), Dash(tx.StripeEventID))
 	case e.Notification != nil:
 		return DescribeMessage(*e.Notification)
 	case e.Kind == bookings.EntryCreated:
@@ -140,12 +141,12 @@ func Stamp(t time.Time) string {
 func Summary(b bookings.Booking) string {
 	s := fmt.Sprintf("#%d %s, deposit %s paid=%v refunded=%v, sms %s delivered=%v", b.ID, b.Status,
 		notifications.FormatAmount(b.DepositAmount, b.DepositCurrency), b.DepositPaid, b.DepositRefunded,
-		dashed(b.SMSStatus), b.SMSDelivered)
+		Dash(b.SMSStatus), b.SMSDelivered)
 	switch {
 	case !b.HoldExpiresAt.IsZero() && b.Status == bookings.StatusPaymentPending:
 		s += ", auto-cancel at " + Stamp(b.HoldExpiresAt)
 	case b.Status == bookings.StatusCancelled:
-		s += ", cancelled " + Stamp(b.CancelledAt) + " (" + dashed(b.CancelReason) + ")"
+		s += ", cancelled " + Stamp(b.CancelledAt) + " (" + Dash(b.CancelReason) + ")"
 	}
 	return s
 }

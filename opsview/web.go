@@ -21,7 +21,7 @@ var templateFS embed.FS
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"stamp":    Stamp,
-	"dash":     dashed,
+	"dash":     Dash,
 	"summary":  Summary,
 	"customer": Customer,
 	"taskURL":  taskURL,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/reserveeasy/gateway/bookings"
 	"github.com/reserveeasy/gateway/notifications"
+	"github.com/reserveeasy/gateway/opsview"
 )
 
 // demo posts correctly signed sample webhooks to a running gateway, like
@@ -158,7 +159,7 @@ func refundCharge(bookingID int64, pi string, amount, refunded int64, currency s
 func describe(b bookings.Booking) string {
 	return fmt.Sprintf("#%d %s, deposit %s paid=%v refunded=%v, sms %s delivered=%v%s", b.ID, b.Status,
 		notifications.FormatAmount(b.DepositAmount, b.DepositCurrency), b.DepositPaid, b.DepositRefunded,
-		dash(b.SMSStatus), b.SMSDelivered, holdSuffix(b))
+		opsview.Dash(b.SMSStatus), b.SMSDelivered, holdSuffix(b))
 }
 
 func first(xs []string) string {

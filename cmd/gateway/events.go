@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -170,12 +169,8 @@ func printRequests(w io.Writer, rows []opsview.Row) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "AT\tPROVIDER\tOUTCOME\tSTATUS\tTYPE\tEVENT ID\tBOOKING\tEVENT ENDED\tREASON")
 	for _, r := range rows {
-		booking := "-"
-		if r.BookingID != 0 {
-			booking = fmt.Sprint(r.BookingID)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", stamp(r.At), r.Provider, r.Outcome, r.Status,
-			printable(dash(r.Type)), printable(dash(r.EventID)), booking, printable(r.Ending.String()), printable(dash(r.Reason)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", opsview.Stamp(r.At), r.Provider, r.Outcome, r.Status,
+			printable(opsview.Dash(r.Type)), printable(opsview.Dash(r.EventID)), bookingCell(r.BookingID), printable(r.Ending.String()), printable(opsview.Dash(r.Reason)))
 	}
 	tw.Flush()
 	if len(rows) == 0 {
@@ -194,13 +189,6 @@ func printable(s string) string {
 	}, s)
 }
 
-// maxEventsLimit bounds --limit.
-const maxEventsLimit = 1000
-
-// eventType is what an event type looks like (payment_intent.succeeded,
-// sms.delivered).
-var eventType = regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*$`)
-
 // checkEventFilter refuses filters that can only match nothing by mistake:
 // an unknown source, a malformed type, a booking id or limit below 1.
 func checkEventFilter(f bookings.EventFilter, rest []string) error {
@@ -210,14 +198,14 @@ func checkEventFilter(f bookings.EventFilter, rest []string) error {
 	default:
 		errs = append(errs, fmt.Errorf("events: --source %q: want stripe or twilio", f.Source))
 	}
-	if f.Type != "" && !eventType.MatchString(f.Type) {
+	if f.Type != "" && !opsview.EventType.MatchString(f.Type) {
 		errs = append(errs, fmt.Errorf("events: --type %q: want an event type like payment_intent.succeeded", f.Type))
 	}
 	if f.BookingID < 0 {
 		errs = append(errs, fmt.Errorf("events: --booking %d: want a booking id (1 or more)", f.BookingID))
 	}
-	if f.Limit < 1 || f.Limit > maxEventsLimit {
-		errs = append(errs, fmt.Errorf("events: --limit %d: want 1 to %d", f.Limit, maxEventsLimit))
+	if f.Limit < 1 || f.Limit > opsview.MaxLimit {
+		errs = append(errs, fmt.Errorf("events: --limit %d: want 1 to %d", f.Limit, opsview.MaxLimit))
 	}
 	if len(rest) > 0 {
 		errs = append(errs, fmt.Errorf("events: unexpected argument %q (filters are flags: --source, --type, --booking, --limit)", rest[0]))
@@ -229,12 +217,8 @@ func printEvents(w io.Writer, evs []bookings.EventRecord) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RECEIVED\tSOURCE\tTYPE\tEVENT ID\tBOOKING\tOUTCOME\tPROCESSED")
 	for _, ev := range evs {
-		booking := "-"
-		if ev.BookingID != 0 {
-			booking = fmt.Sprint(ev.BookingID)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(ev.ReceivedAt), ev.Source, ev.Type, ev.ID,
-			booking, dash(ev.Outcome), stamp(ev.ProcessedAt))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", opsview.Stamp(ev.ReceivedAt), ev.Source, ev.Type, ev.ID,
+			bookingCell(ev.BookingID), opsview.Dash(ev.Outcome), opsview.Stamp(ev.ProcessedAt))
 	}
 	tw.Flush()
 	if len(evs) == 0 {
@@ -242,16 +226,10 @@ func printEvents(w io.Writer, evs []bookings.EventRecord) {
 	}
 }
 
-func stamp(t time.Time) string {
-	if t.IsZero() {
+// bookingCell is a booking id in a listing's column, "-" for none.
+func bookingCell(id int64) string {
+	if id == 0 {
 		return "-"
 	}
-	return t.UTC().Format("2006-01-02 15:04:05Z")
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return fmt.Sprint(id)
 }

@@ -67,7 +67,7 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 	found = found || inRedis || len(evs) > 0
 	for _, ev := range evs {
 		fmt.Fprintf(w, "  applied:   %s %s %s received %s, processed %s, outcome %s\n", ev.Source, ev.ID,
-			ev.Type, stamp(ev.ReceivedAt), stamp(ev.ProcessedAt), dash(ev.Outcome))
+			ev.Type, opsview.Stamp(ev.ReceivedAt), opsview.Stamp(ev.ProcessedAt), opsview.Dash(ev.Outcome))
 		if ev.BookingID != 0 {
 			bookingID = ev.BookingID
 		}
@@ -99,7 +99,7 @@ func runInspect(ctx context.Context, e *env, args []string) error {
 		found = found || len(ns) > 0
 		for _, n := range ns {
 			fmt.Fprintf(w, "  message:   %s %s to %s: %s (attempts %d, sent %s)%s\n", n.Channel, n.Template,
-				maskRecipient(n), n.Status, n.Attempts, stamp(n.SentAt), errSuffix(n.LastError))
+				opsview.MaskRecipient(n), n.Status, n.Attempts, opsview.Stamp(n.SentAt), errSuffix(n.LastError))
 		}
 	}
 	if !found {
@@ -121,7 +121,7 @@ func (t *tools) inspectRequests(ctx context.Context, w io.Writer, id string) (bo
 		return false, fmt.Errorf("read the request log: %w", err)
 	}
 	for _, r := range rows {
-		fmt.Fprintf(w, "  request:   %s %s %s %d%s%s\n", stamp(r.At), r.Provider, r.Outcome, r.Status,
+		fmt.Fprintf(w, "  request:   %s %s %s %d%s%s\n", opsview.Stamp(r.At), r.Provider, r.Outcome, r.Status,
 			printable(suffixed(", ", r.Type)), printable(suffixed(", ", r.Reason)))
 	}
 	return len(rows) > 0, nil
@@ -161,7 +161,7 @@ func inspectStory(ctx context.Context, e *env, id int64) error {
 				line += ", task " + opsview.TaskEnding(ti).String()
 			}
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", stamp(it.At), it.Kind, line)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", opsview.Stamp(it.At), it.Kind, line)
 	}
 	return tw.Flush()
 }
@@ -193,7 +193,7 @@ func (t *tools) inspectTasks(w io.Writer, taskIDs []string) (int64, bool) {
 		fmt.Fprintf(w, "  task:      %s %s in queue %s: %s, attempts %d of %d%s\n", ti.Type, ti.ID, ti.Queue, ti.State,
 			ti.Retried+boolInt(ti.State != asynq.TaskStatePending && ti.State != asynq.TaskStateScheduled), ti.MaxRetry+1, taskErrSuffix(ti))
 		if !ti.NextProcessAt.IsZero() && ti.State != asynq.TaskStateCompleted {
-			fmt.Fprintf(w, "             next run %s\n", stamp(ti.NextProcessAt))
+			fmt.Fprintf(w, "             next run %s\n", opsview.Stamp(ti.NextProcessAt))
 		}
 		var ev tasks.StripeEvent
 		if bookingID == 0 && json.Unmarshal(ti.Payload, &ev) == nil {
@@ -230,7 +230,7 @@ func (t *tools) inspectBooking(ctx context.Context, w io.Writer, id int64, event
 	}
 	fmt.Fprintf(w, "  booking:   #%d %s, deposit %s paid=%v refunded=%v, sms %s delivered=%v%s\n", b.ID, b.Status,
 		notifications.FormatAmount(b.DepositAmount, b.DepositCurrency), b.DepositPaid, b.DepositRefunded,
-		dash(b.SMSStatus), b.SMSDelivered, holdSuffix(b))
+		opsview.Dash(b.SMSStatus), b.SMSDelivered, holdSuffix(b))
 	txs, err := t.store.Transactions(ctx, id)
 	if err != nil {
 		return
@@ -245,21 +245,11 @@ func (t *tools) inspectBooking(ctx context.Context, w io.Writer, id int64, event
 func holdSuffix(b bookings.Booking) string {
 	switch {
 	case !b.HoldExpiresAt.IsZero():
-		return ", auto-cancel at " + stamp(b.HoldExpiresAt)
+		return ", auto-cancel at " + opsview.Stamp(b.HoldExpiresAt)
 	case b.Status == bookings.StatusCancelled:
-		return ", cancelled " + stamp(b.CancelledAt) + " (" + dash(b.CancelReason) + ")"
+		return ", cancelled " + opsview.Stamp(b.CancelledAt) + " (" + opsview.Dash(b.CancelReason) + ")"
 	}
 	return ""
-}
-
-func maskRecipient(n bookings.Notification) string {
-	if n.Channel == bookings.ChannelSMS {
-		return notifications.MaskPhone(n.Recipient)
-	}
-	if n.Recipient == "" {
-		return "(log only)"
-	}
-	return notifications.MaskEmail(n.Recipient)
 }
 
 func errSuffix(s string) string {

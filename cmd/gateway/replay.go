@@ -7,6 +7,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/reserveeasy/gateway/opsview"
 	"github.com/reserveeasy/gateway/tasks"
 )
 
@@ -72,7 +73,7 @@ func whyNotReplayed(in *asynq.Inspector, event string) string {
 			case asynq.TaskStateCompleted:
 				return fmt.Sprintf("%s is completed, not archived: nothing to replay (applying it again would change nothing)", event)
 			case asynq.TaskStateRetry:
-				return fmt.Sprintf("%s is retrying, not archived: nothing to replay (next attempt %s; gateway inspect %s)", event, stamp(ti.NextProcessAt), event)
+				return fmt.Sprintf("%s is retrying, not archived: nothing to replay (next attempt %s; gateway inspect %s)", event, opsview.Stamp(ti.NextProcessAt), event)
 			default:
 				return fmt.Sprintf("%s is %s, not archived: nothing to replay (it runs on its own)", event, ti.State)
 			}
